@@ -1,0 +1,109 @@
+/*
+ * Per-lcore counters. Every stage counts what it drops, truncates or bypasses
+ * here instead of logging or failing: malformed input is a counter. Each
+ * worker owns one cache-aligned struct counters; the control side sums them.
+ *
+ * The table below is the only X-macro in the project. Append new counters to
+ * the section of the stage that bumps them; names are stable (they become
+ * telemetry and Prometheus names), so never rename one.
+ */
+#ifndef FW_COUNTERS_H
+#define FW_COUNTERS_H
+
+#include <stdint.h>
+
+#define COUNTER_TABLE(X)                                                                           \
+	/* core / worker */                                                                        \
+	X(rx_packets, "packets received")                                                          \
+	X(rx_bytes, "bytes received")                                                              \
+	/* decode */                                                                               \
+	X(decode_eth_short, "frames shorter than an Ethernet header")                             \
+	X(decode_vlan, "802.1Q / QinQ tags seen")                                                  \
+	X(decode_vlan_short, "truncated VLAN tags")                                                \
+	X(decode_not_ip, "frames that are neither IPv4 nor IPv6")                                  \
+	X(decode_ip4, "IPv4 packets")                                                              \
+	X(decode_ip6, "IPv6 packets")                                                              \
+	X(decode_ip_bad, "malformed IP headers (length, version, checksum-free checks)")          \
+	X(decode_ip_frag, "IP fragments (not yet reassembled, dropped)")                          \
+	X(decode_ip6_ext, "IPv6 packets with extension headers (dropped)")                        \
+	X(decode_other_proto, "IP packets that are neither TCP nor UDP")                           \
+	X(decode_tcp, "TCP segments")                                                              \
+	X(decode_tcp_bad, "malformed TCP headers")                                                 \
+	X(decode_udp, "UDP datagrams")                                                             \
+	X(decode_udp_bad, "malformed UDP headers")                                                 \
+	/* flow */                                                                                 \
+	X(flow_created, "flows created")                                                           \
+	X(flow_full, "packets dropped because the flow table was full")                           \
+	X(flow_expired, "flows evicted after the idle timeout")                                    \
+	X(flow_closed, "flows ended by FIN or RST on both sides")                                  \
+	/* tcp stream */                                                                           \
+	X(tcp_midstream, "streams picked up without a SYN")                                        \
+	X(tcp_ooo_queued, "out-of-order segments held")                                            \
+	X(tcp_ooo_limit, "out-of-order segments dropped at the per-stream or pool limit")         \
+	X(tcp_retrans_bytes, "retransmitted bytes delivered once and skipped after")              \
+	X(tcp_gap, "holes skipped when a stream closed or overflowed")                             \
+	X(tcp_rst, "RST segments")                                                                 \
+	/* http */                                                                                 \
+	X(http_requests, "HTTP requests parsed")                                                   \
+	X(http_responses, "HTTP responses parsed")                                                 \
+	X(http_bad_request, "malformed HTTP requests (flow bypassed)")                            \
+	X(http_bad_response, "malformed HTTP responses (flow bypassed)")                          \
+	X(http_header_limit, "HTTP header blocks over the size limit (flow bypassed)")            \
+	X(http_body_limit, "HTTP bodies truncated at http.max_body")                               \
+	X(http_unpaired, "responses without a matching request")                                   \
+	X(http_chunked_bad, "malformed chunked encoding")                                          \
+	X(http_gzip, "gzip or deflate bodies decoded")                                             \
+	X(http_gzip_bad, "corrupt gzip or deflate bodies")                                         \
+	X(http_not_feed, "response bodies skipped because they are not feeds")                    \
+	/* feed */                                                                                 \
+	X(feed_documents, "feed documents started")                                                \
+	X(feed_items, "feed items extracted")                                                      \
+	X(feed_item_truncated, "item fields truncated at feed.max_item")                          \
+	X(feed_bad_xml, "feed documents abandoned as malformed")                                   \
+	X(feed_unknown_format, "documents that were not RSS or Atom")                              \
+	X(feed_pool_empty, "documents skipped because every parser was busy")                     \
+	X(udp_feed_datagrams, "UDP datagrams parsed as feed documents")                           \
+	/* match */                                                                                \
+	X(match_items_scanned, "items scanned by Hyperscan")                                       \
+	X(match_bytes_scanned, "bytes scanned by Hyperscan")                                       \
+	X(match_items_matched, "items that matched at least one watchlist")                       \
+	X(match_hits_truncated, "hits beyond the per-alert limit")                                 \
+	X(match_scan_error, "Hyperscan scan errors")                                               \
+	/* alert */                                                                                \
+	X(alert_enqueued, "alert records handed to the writer")                                    \
+	X(alert_pool_empty, "alerts lost because the record pool was empty")                      \
+	X(alert_ring_full, "alerts lost because the writer ring was full")
+
+enum counter_id {
+#define COUNTER_ENUM(name, help) CNT_##name,
+	COUNTER_TABLE(COUNTER_ENUM)
+#undef COUNTER_ENUM
+		CNT__MAX
+};
+
+struct counters {
+	uint64_t v[CNT__MAX];
+} __attribute__((aligned(64)));
+
+static inline void
+counters_inc(struct counters *c, enum counter_id id)
+{
+	c->v[id]++;
+}
+
+static inline void
+counters_add(struct counters *c, enum counter_id id, uint64_t n)
+{
+	c->v[id] += n;
+}
+
+/* The stable name of counter <id> ("rx_packets"). */
+const char *counters_name(enum counter_id id);
+
+/* One line of help text for counter <id>. */
+const char *counters_help(enum counter_id id);
+
+/* dst += src, counter by counter. Control plane. */
+void counters_sum(struct counters *dst, const struct counters *src);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * Incremental HTTP/1.1 parser for one TCP connection, both directions.
+ * Requests (client -> server) are parsed for method, Host and target and
+ * queued (bounded, for pipelining) so that each response is paired with its
+ * request and the feed URL ("http://" Host target) is known. Responses
+ * (server -> client) are parsed for status, Content-Length,
+ * Transfer-Encoding: chunked, Content-Encoding: gzip / deflate / x-gzip and
+ * Content-Type; their body is de-chunked and inflated (streaming zlib) and
+ * handed to the callbacks in struct http_env as it arrives. Headers are
+ * consumed byte by byte into small fixed fields: nothing is buffered whole.
+ * The state is in http-t.h.
+ */
+#ifndef FW_HTTP_H
+#define FW_HTTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/counters.h"
+#include "core/span.h"
+#include "http/http-t.h"
+
+/* What the consumer learns when a response body starts. */
+struct http_msg {
+	int status;		  /* e.g. 200 */
+	struct span url;	  /* "http://host/target" of the paired request; len 0 if unpaired */
+	struct span content_type; /* media type and parameters as sent; len 0 if absent */
+	struct span charset;	  /* charset parameter of Content-Type; len 0 if absent */
+};
+
+/* Callbacks and limits; one per worker. Spans are valid during the call only. */
+struct http_env {
+	struct counters *c;
+	uint64_t max_body; /* decoded bytes per response; the rest is cut (http_body_limit) */
+	void (*body_begin)(void *arg, const struct http_msg *m);
+	void (*body_data)(void *arg, struct span data); /* decoded body bytes */
+	void (*body_end)(void *arg, bool complete);	 /* complete: framing said it ended */
+};
+
+/*
+ * Feed <data>, the next in-order bytes of one direction (<from_client> says
+ * which), to connection <h>. Calls env's callbacks with <arg> as responses
+ * are parsed. A connection that turns out not to be HTTP, or breaks a limit,
+ * goes to bypass (counted) and ignores further bytes. Any thread; the
+ * connection is owned by one worker.
+ */
+void http_conn_data(struct http_conn *h, const struct http_env *env, bool from_client,
+		struct span data, void *arg);
+
+/*
+ * The direction <from_client> closed. A response body delimited by the
+ * connection's close ends here (body_end complete); one cut short ends with
+ * body_end(complete=false).
+ */
+void http_conn_close(struct http_conn *h, const struct http_env *env, bool from_client, void *arg);
+
+/* Free what <h> holds (zlib state) without calling any callback. Leaves it zeroed. */
+void http_conn_release(struct http_conn *h);
+
+#endif

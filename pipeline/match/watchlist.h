@@ -1,0 +1,103 @@
+/*
+ * Watchlists: YAML files (format in DESIGN.md) loaded and compiled together
+ * into one generation, struct wl_set: one Hyperscan block-mode database of
+ * plain escaped literals (ASCII terms HS_FLAG_CASELESS; non-ASCII terms
+ * HS_FLAG_UTF8 | HS_FLAG_CASELESS), the term table, and each watchlist's
+ * metadata. Word boundaries and field scopes are checked in the match
+ * callback. A generation is immutable once built: workers scan it with their
+ * own scratch while the control thread builds the next one.
+ */
+#ifndef FW_WATCHLIST_H
+#define FW_WATCHLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/counters.h"
+#include "core/span.h"
+
+/* The fields of an item that matching sees; also the "field" of a hit. */
+enum wl_field {
+	WL_FIELD_TITLE = 0,
+	WL_FIELD_SUMMARY,
+	WL_FIELD_CONTENT,
+	WL_FIELD_AUTHOR,
+	WL_FIELD_CATEGORY,
+	WL_FIELD_URL,
+	WL_FIELD_HOST,
+	WL_FIELD__MAX
+};
+
+/* An item as matching sees it: normalized UTF-8 text per field (len 0 if absent). */
+struct wl_item {
+	struct span field[WL_FIELD__MAX];
+};
+
+/* "title", "summary", "content", "author", "category", "url", "host". */
+const char *wl_field_name(enum wl_field f);
+
+struct wl_set;
+struct wl_scratch;
+
+/* What a watchlist says about itself. Strings live as long as the set. */
+struct wl_info {
+	const char *name;
+	const char *severity; /* info | low | medium | high | critical */
+	const char *const *tags;
+	uint32_t n_tags;
+	uint32_t n_terms;
+	const char *file;
+};
+
+/*
+ * Load every watchlist named by <paths> (files, or directories whose *.yaml
+ * and *.yml files are loaded in name order) and compile them into one set.
+ * On error returns NULL and sets <*err> to a heap message
+ * "file:line:col: reason" (the caller frees it). Control plane.
+ */
+struct wl_set *wl_set_load(const char *const *paths, size_t n_paths, char **err);
+
+/* Frees <set>. Accepts NULL. */
+void wl_set_free(struct wl_set *set);
+
+uint32_t wl_set_count(const struct wl_set *set);
+const struct wl_info *wl_set_info(const struct wl_set *set, uint32_t idx);
+
+/* Total terms, and the compiled database's size in bytes. */
+uint32_t wl_set_terms(const struct wl_set *set);
+size_t wl_set_db_bytes(const struct wl_set *set);
+
+/* A scratch for one thread scanning <set>. NULL on failure. Control plane. */
+struct wl_scratch *wl_scratch_alloc(const struct wl_set *set);
+void wl_scratch_free(struct wl_scratch *s);
+
+#define WL_MAX_HITS 16 /* hits reported per watchlist per item */
+
+struct wl_hit {
+	const char *term; /* as written in the watchlist file */
+	enum wl_field field;
+	uint32_t offset; /* byte offset of the hit within that field's text */
+};
+
+/* One watchlist that matched one item. Valid during the callback only. */
+struct wl_match {
+	uint32_t wl_idx;
+	const struct wl_info *info;
+	const char *rule; /* the query that fired, NULL for plain terms */
+	uint32_t n_hits;
+	const struct wl_hit *hits; /* first hits in text order, at most WL_MAX_HITS */
+	uint32_t n_hits_dropped;   /* hits beyond WL_MAX_HITS */
+};
+
+typedef void wl_match_fn(void *arg, const struct wl_match *m);
+
+/*
+ * Scan <item> once against every watchlist in <set> using the thread's
+ * scratch <s> (allocated for this set). Calls <fn> once per matching
+ * watchlist, in watchlist order. Counts match_* in <c>. Returns the number
+ * of watchlists matched, or -1 on a scan error (counted).
+ */
+int wl_scan(const struct wl_set *set, struct wl_scratch *s, const struct wl_item *item,
+		struct counters *c, wl_match_fn *fn, void *arg);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Packet header decode: Ethernet, 802.1Q / QinQ, IPv4, IPv6 (no extension
+ * headers yet), TCP, UDP. Plain C over the frame bytes; no DPDK type.
+ */
+#ifndef FW_DECODE_H
+#define FW_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/counters.h"
+#include "core/span.h"
+
+enum decode_rc {
+	DECODE_KEEP, /* a TCP or UDP packet: <out> is filled */
+	DECODE_DROP, /* not for us or malformed: counted in <c> */
+};
+
+#define DECODE_TCP 6
+#define DECODE_UDP 17
+
+/* TCP flag bits as on the wire. */
+#define DECODE_TH_FIN 0x01
+#define DECODE_TH_SYN 0x02
+#define DECODE_TH_RST 0x04
+#define DECODE_TH_PSH 0x08
+#define DECODE_TH_ACK 0x10
+
+struct decoded {
+	bool is_ip6;
+	uint8_t proto;	   /* DECODE_TCP or DECODE_UDP */
+	uint8_t tcp_flags; /* DECODE_TH_* (TCP only) */
+	uint16_t vlan;	   /* outermost VLAN id, 0 if untagged */
+	uint8_t src[16];   /* IPv4 uses the first 4 bytes, rest zero */
+	uint8_t dst[16];
+	uint16_t sport; /* host order */
+	uint16_t dport;
+	uint32_t seq; /* host order (TCP only) */
+	uint32_t ack;
+	struct span payload; /* L4 payload inside the frame, trimmed to the IP length */
+};
+
+/*
+ * Decode <len> bytes of <frame> (not NULL unless len is 0) into <out>.
+ * Returns DECODE_KEEP for a well-formed TCP or UDP packet; anything else is
+ * counted in <c> under a decode_* counter and returns DECODE_DROP. The
+ * payload span points into <frame>. Any thread; no allocation.
+ */
+enum decode_rc decode_packet(struct counters *c, const uint8_t *frame, size_t len,
+		struct decoded *out);
+
+#endif
