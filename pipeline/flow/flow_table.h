@@ -15,6 +15,7 @@
 #define FW_FLOW_TABLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/counters.h"
@@ -29,13 +30,17 @@ struct flow_key {
 
 struct flow_table;
 
-/* Called with the user area of a flow about to be removed. */
+/*
+ * Called with the user area of a flow about to be removed (its key is still
+ * readable through flow_table_key()). It must not call back into the table.
+ */
 typedef void flow_evict_fn(void *arg, void *user);
 
 /*
  * Create a table for <max_flows> flows, each with <user_size> bytes of user
  * area (aligned to 64). <idle_ns>: flows unseen for longer are expired by
- * flow_table_expire(). Returns NULL on allocation failure. Control plane.
+ * flow_table_expire(). <evict> may be NULL; <c> must not be. Returns NULL on
+ * allocation failure or a zero / oversized <max_flows> (limit 2^30). Control plane.
  */
 struct flow_table *flow_table_create(uint32_t max_flows, size_t user_size, uint64_t idle_ns,
 		flow_evict_fn *evict, void *evict_arg, struct counters *c);

@@ -51,8 +51,9 @@ guard_free(uint8_t *p)
 	if (p == NULL) {
 		return;
 	}
-	/* the header sits at the start of the first data page */
-	first = (uint8_t *)((uintptr_t)p & ~(uintptr_t)(page - 1));
+	/* the header sits at the start of the first data page; p - 1 is always a data byte,
+	 * even for an empty copy whose p is the guard page itself */
+	first = (uint8_t *)((uintptr_t)(p - 1) & ~(uintptr_t)(page - 1));
 	memcpy(&hdr, first, sizeof(hdr));
 	while (hdr.base != first && first > (uint8_t *)page) {
 		first -= page;

@@ -1,0 +1,201 @@
+#include "net/decode.h"
+
+#include <string.h>
+
+#define ETH_HLEN           14
+#define VLAN_HLEN          4
+#define ETHERTYPE_IP4      0x0800
+#define ETHERTYPE_IP6      0x86dd
+#define ETHERTYPE_VLAN     0x8100 /* IEEE 802.1Q */
+#define ETHERTYPE_QINQ     0x88a8 /* IEEE 802.1ad service tag */
+#define ETHERTYPE_QINQ_OLD 0x9100 /* pre-802.1ad QinQ, still seen on the wire */
+#define IP4_HLEN           20
+#define IP6_HLEN           40
+#define TCP_HLEN           20
+#define UDP_HLEN           8
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * IPv6 next-header values that are extension headers (RFC 8200 §4, and the
+ * IANA "IPv6 Extension Header Types" registry). We do not walk them yet.
+ */
+static inline bool
+is_ip6_ext(uint8_t nh)
+{
+	switch (nh) {
+	case 0:   /* Hop-by-Hop Options */
+	case 43:  /* Routing */
+	case 44:  /* Fragment */
+	case 50:  /* ESP */
+	case 51:  /* AH */
+	case 60:  /* Destination Options */
+	case 135: /* Mobility */
+	case 139: /* HIP */
+	case 140: /* Shim6 */
+	case 253: /* experimentation (RFC 3692) */
+	case 254:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The transport header at <l4> (<l4len> bytes, already trimmed to the IP
+ * payload length). One body for both IP versions; only the counters differ
+ * by protocol, not by version.
+ */
+static inline __attribute__((always_inline)) enum decode_rc
+decode_l4(struct counters *c, const uint8_t *l4, size_t l4len, struct decoded *out)
+{
+	size_t hlen;
+
+	if (out->proto == DECODE_TCP) {
+		if (l4len < TCP_HLEN) {
+			counters_inc(c, CNT_decode_tcp_bad);
+			return DECODE_DROP;
+		}
+		/* RFC 9293 §3.1: Data Offset counts 32-bit words, at least 5 */
+		hlen = (size_t)(l4[12] >> 4) * 4;
+		if (hlen < TCP_HLEN || hlen > l4len) {
+			counters_inc(c, CNT_decode_tcp_bad);
+			return DECODE_DROP;
+		}
+		out->sport = rd16(l4);
+		out->dport = rd16(l4 + 2);
+		out->seq = rd32(l4 + 4);
+		out->ack = rd32(l4 + 8);
+		out->tcp_flags = l4[13];
+		out->payload.ptr = l4 + hlen;
+		out->payload.len = l4len - hlen;
+		counters_inc(c, CNT_decode_tcp);
+		return DECODE_KEEP;
+	}
+
+	if (l4len < UDP_HLEN) {
+		counters_inc(c, CNT_decode_udp_bad);
+		return DECODE_DROP;
+	}
+	/* RFC 768: Length covers header and data; anything after it is padding */
+	hlen = rd16(l4 + 4);
+	if (hlen < UDP_HLEN || hlen > l4len) {
+		counters_inc(c, CNT_decode_udp_bad);
+		return DECODE_DROP;
+	}
+	out->sport = rd16(l4);
+	out->dport = rd16(l4 + 2);
+	out->payload.ptr = l4 + UDP_HLEN;
+	out->payload.len = hlen - UDP_HLEN;
+	counters_inc(c, CNT_decode_udp);
+	return DECODE_KEEP;
+}
+
+static enum decode_rc
+decode_ip4(struct counters *c, const uint8_t *ip, size_t len, struct decoded *out)
+{
+	size_t hlen, tot;
+
+	if (len < IP4_HLEN || (ip[0] >> 4) != 4) {
+		counters_inc(c, CNT_decode_ip_bad);
+		return DECODE_DROP;
+	}
+	hlen = (size_t)(ip[0] & 0x0f) * 4;
+	tot = rd16(ip + 2);
+	/* RFC 791: IHL >= 5; Total Length covers the header; Ethernet may pad beyond it */
+	if (hlen < IP4_HLEN || tot < hlen || tot > len) {
+		counters_inc(c, CNT_decode_ip_bad);
+		return DECODE_DROP;
+	}
+	counters_inc(c, CNT_decode_ip4);
+	/* MF set or a non-zero fragment offset: a fragment (reassembly is not ours) */
+	if ((rd16(ip + 6) & 0x3fff) != 0) {
+		counters_inc(c, CNT_decode_ip_frag);
+		return DECODE_DROP;
+	}
+	if (ip[9] != DECODE_TCP && ip[9] != DECODE_UDP) {
+		counters_inc(c, CNT_decode_other_proto);
+		return DECODE_DROP;
+	}
+	out->is_ip6 = false;
+	out->proto = ip[9];
+	memcpy(out->src, ip + 12, 4);
+	memcpy(out->dst, ip + 16, 4);
+	return decode_l4(c, ip + hlen, tot - hlen, out);
+}
+
+static enum decode_rc
+decode_ip6(struct counters *c, const uint8_t *ip, size_t len, struct decoded *out)
+{
+	size_t plen;
+	uint8_t nh;
+
+	if (len < IP6_HLEN || (ip[0] >> 4) != 6) {
+		counters_inc(c, CNT_decode_ip_bad);
+		return DECODE_DROP;
+	}
+	plen = rd16(ip + 4);
+	/* a zero Payload Length means a jumbogram (RFC 2675), which needs Hop-by-Hop */
+	if (plen > len - IP6_HLEN) {
+		counters_inc(c, CNT_decode_ip_bad);
+		return DECODE_DROP;
+	}
+	counters_inc(c, CNT_decode_ip6);
+	nh = ip[6];
+	if (nh != DECODE_TCP && nh != DECODE_UDP) {
+		counters_inc(c, is_ip6_ext(nh) ? CNT_decode_ip6_ext : CNT_decode_other_proto);
+		return DECODE_DROP;
+	}
+	out->is_ip6 = true;
+	out->proto = nh;
+	memcpy(out->src, ip + 8, 16);
+	memcpy(out->dst, ip + 24, 16);
+	return decode_l4(c, ip + IP6_HLEN, plen, out);
+}
+
+enum decode_rc
+decode_packet(struct counters *c, const uint8_t *frame, size_t len, struct decoded *out)
+{
+	size_t off = ETH_HLEN;
+	uint16_t type;
+	bool tagged = false;
+
+	memset(out, 0, sizeof(*out));
+	if (len < ETH_HLEN) {
+		counters_inc(c, CNT_decode_eth_short);
+		return DECODE_DROP;
+	}
+	type = rd16(frame + 12);
+	/* stacked tags are bounded by the frame: each one consumes 4 bytes */
+	while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD) {
+		if (len - off < VLAN_HLEN) {
+			counters_inc(c, CNT_decode_vlan_short);
+			return DECODE_DROP;
+		}
+		counters_inc(c, CNT_decode_vlan);
+		if (!tagged) {
+			out->vlan = rd16(frame + off) & 0x0fff;
+			tagged = true;
+		}
+		type = rd16(frame + off + 2);
+		off += VLAN_HLEN;
+	}
+	if (type == ETHERTYPE_IP4) {
+		return decode_ip4(c, frame + off, len - off, out);
+	}
+	if (type == ETHERTYPE_IP6) {
+		return decode_ip6(c, frame + off, len - off, out);
+	}
+	counters_inc(c, CNT_decode_not_ip);
+	return DECODE_DROP;
+}
