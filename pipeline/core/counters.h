@@ -16,6 +16,7 @@
 	/* core / worker */                                                                        \
 	X(rx_packets, "packets received")                                                          \
 	X(rx_bytes, "bytes received")                                                              \
+	X(rx_multiseg, "multi-segment frames dropped (larger than one mbuf)")                     \
 	/* decode */                                                                               \
 	X(decode_eth_short, "frames shorter than an Ethernet header")                             \
 	X(decode_vlan, "802.1Q / QinQ tags seen")                                                  \
@@ -55,6 +56,9 @@
 	X(http_gzip, "gzip or deflate bodies decoded")                                             \
 	X(http_gzip_bad, "corrupt gzip or deflate bodies")                                         \
 	X(http_not_feed, "response bodies skipped because they are not feeds")                    \
+	X(http_pending_overflow, "pipelined requests beyond HTTP_MAX_PENDING (response unpaired)") \
+	X(http_encoding_unsupported, "response bodies skipped: Content-Encoding not gzip/deflate") \
+	X(http_upgrade, "connections that left HTTP/1.1 (101, CONNECT tunnel), bypassed")          \
 	/* feed */                                                                                 \
 	X(feed_documents, "feed documents started")                                                \
 	X(feed_items, "feed items extracted")                                                      \
@@ -69,10 +73,17 @@
 	X(match_items_matched, "items that matched at least one watchlist")                       \
 	X(match_hits_truncated, "hits beyond the per-alert limit")                                 \
 	X(match_scan_error, "Hyperscan scan errors")                                               \
+	X(match_item_truncated, "items whose text was cut at the scan buffer size")                 \
 	/* alert */                                                                                \
 	X(alert_enqueued, "alert records handed to the writer")                                    \
 	X(alert_pool_empty, "alerts lost because the record pool was empty")                      \
-	X(alert_ring_full, "alerts lost because the writer ring was full")
+	X(alert_ring_full, "alerts lost because the writer ring was full")                        \
+	/* writer (main lcore) */                                                                  \
+	X(alert_written, "alert lines written (seq assigned)")                                     \
+	X(alert_journal_errors, "journal writes that failed")                                      \
+	X(alert_clients_accepted, "alert socket clients accepted")                                 \
+	X(alert_clients_refused, "alert socket clients refused at output.max_clients")            \
+	X(alert_clients_slow, "alert socket clients disconnected for falling output.client_buffer behind")
 
 enum counter_id {
 #define COUNTER_ENUM(name, help) CNT_##name,
