@@ -1,5 +1,366 @@
-int
-main(void)
+/*
+ * feedwatch: one binary, git-style subcommands. Parsing the command line and
+ * exit codes live here; the work lives in core/.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <hs/hs.h>
+#include <jemalloc/jemalloc.h>
+#include <rte_version.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "alert/alert_text.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/offline.h"
+#include "core/run.h"
+#include "match/watchlist.h"
+
+#define EXIT_USAGE     2
+#define MAX_WL_ARGS    64
+#define DEFAULT_SOCKET "/run/feedwatch/alerts.sock"
+
+static const char usage_text[] =
+        "usage: feedwatch <command> [options]\n"
+        "\n"
+        "commands:\n"
+        "  run   [-c FILE] [--pcap FILE | --iface IF] [--socket PATH] [--journal PATH]\n"
+        "        [--wait-clients N] [-- EAL args]\n"
+        "        capture, match and publish alerts; with --pcap, exit when the file is done\n"
+        "  check [-c FILE] [WATCHLIST...]\n"
+        "        validate the config and watchlists; errors as file:line:col: reason\n"
+        "  match [-c FILE] [-w WATCHLIST|DIR]... [--items] [--json] FILE...\n"
+        "        match saved feed documents or pcap captures offline (no DPDK)\n"
+        "  tail  [--socket PATH] [--json]\n"
+        "        read alerts from a running feedwatch\n"
+        "  version\n"
+        "        print the versions of feedwatch and the libraries it runs on\n";
+
+static int
+usage(const char *msg)
 {
+	if (msg != NULL) {
+		fprintf(stderr, "feedwatch: %s\n", msg);
+	}
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static bool
+parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v > UINT32_MAX) {
+		return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+static int
+cmd_version(void)
+{
+	const char *je = "?";
+	size_t sz = sizeof(je);
+
+	mallctl("version", &je, &sz, NULL, 0);
+	printf("feedwatch %s\n", FEEDWATCH_VERSION);
+	printf("%s\n", rte_version());
+	printf("hyperscan %s\n", hs_version());
+	printf("jemalloc %s\n", je);
 	return 0;
+}
+
+static int
+cmd_run(char *prog, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "journal", required_argument, NULL, 'j' },
+		{ "wait-clients", required_argument, NULL, 'W' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_opts o;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'p':
+			o.pcap = optarg;
+			break;
+		case 'i':
+			o.iface = optarg;
+			break;
+		case 's':
+			o.socket = optarg;
+			break;
+		case 'j':
+			o.journal = optarg;
+			break;
+		case 'W':
+			if (!parse_u32(optarg, &o.wait_clients)) {
+				return usage("--wait-clients takes a whole number");
+			}
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage(NULL);
+		}
+	}
+	if (o.pcap != NULL && o.iface != NULL) {
+		return usage("give --pcap or --iface, not both");
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--") != 0) {
+			return usage("unexpected argument (EAL arguments go after --)");
+		}
+		o.eal_argc = argc - optind;
+		o.eal_argv = argv + optind;
+	}
+	return run_main(prog, &o);
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	struct fw_config *cfg = NULL;
+	struct wl_set *set = NULL;
+	const char *dir;
+	char *err = NULL;
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage(NULL);
+		}
+	}
+	cfg = config_load(config, &err);
+	if (cfg == NULL) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	dir = cfg->watchlist_dir;
+	if (optind < argc) {
+		set = wl_set_load((const char *const *)(argv + optind), (size_t)(argc - optind),
+		                  &err);
+	} else {
+		set = wl_set_load(&dir, 1, &err);
+	}
+	if (set == NULL) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	printf("ok: %u watchlist(s), %u term(s), database %zu bytes\n", wl_set_count(set),
+	       wl_set_terms(set), wl_set_db_bytes(set));
+	rc = 0;
+out:
+	wl_set_free(set);
+	config_free(cfg);
+	free(err);
+	return rc;
+}
+
+static int
+cmd_match(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "watchlist", required_argument, NULL, 'w' },
+		{ "items", no_argument, NULL, 'I' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *wl[MAX_WL_ARGS];
+	struct offline_opts o;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	o.wl_paths = wl;
+	while ((c = getopt_long(argc, argv, "c:w:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'w':
+			if (o.n_wl_paths == MAX_WL_ARGS) {
+				return usage("too many -w");
+			}
+			wl[o.n_wl_paths++] = optarg;
+			break;
+		case 'I':
+			o.items = true;
+			break;
+		case 'J':
+			o.json = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage(NULL);
+		}
+	}
+	if (optind >= argc) {
+		return usage("match needs at least one FILE");
+	}
+	log_quiet(o.json);
+	return offline_main(&o, argv + optind, argc - optind);
+}
+
+static int
+tail_line(const char *line, size_t len, bool json)
+{
+	struct alert_rec r;
+	uint64_t seq, lat;
+
+	if (json) {
+		fwrite(line, 1, len, stdout);
+		fputc('\n', stdout);
+	} else if (alert_text_parse(line, len, &r, &seq, &lat) == 0) {
+		alert_text_print(stdout, &r, seq, lat);
+	} else {
+		fprintf(stderr, "feedwatch: not an alert line: %.*s\n", (int)len, line);
+		return -1;
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int
+cmd_tail(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_SOCKET;
+	static char buf[1 << 17];
+	struct sockaddr_un sa;
+	bool json = false;
+	size_t have = 0;
+	int c, fd;
+
+	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'J':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage(NULL);
+		}
+	}
+	if (optind < argc) {
+		return usage("tail takes no arguments");
+	}
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "feedwatch: %s: socket path too long\n", path);
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "feedwatch: %s: %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return 1;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		char *nl, *start = buf;
+
+		if (n <= 0) {
+			break;
+		}
+		have += (size_t)n;
+		while ((nl = memchr(start, '\n', have - (size_t)(start - buf))) != NULL) {
+			tail_line(start, (size_t)(nl - start), json);
+			start = nl + 1;
+		}
+		have -= (size_t)(start - buf);
+		memmove(buf, start, have);
+		if (have == sizeof(buf)) {
+			fprintf(stderr, "feedwatch: alert line longer than %zu bytes\n",
+			        sizeof(buf));
+			have = 0;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		return usage(NULL);
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		return cmd_version();
+	}
+	if (strcmp(cmd, "run") == 0) {
+		return cmd_run(argv[0], argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "check") == 0) {
+		return cmd_check(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "match") == 0) {
+		return cmd_match(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "tail") == 0) {
+		return cmd_tail(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "feedwatch: unknown command '%s'\n", cmd);
+	return usage(NULL);
 }

@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define BUG_ON(cond)                                                                               \
-	do {                                                                                       \
-		if (__builtin_expect(!!(cond), 0)) {                                               \
-			fprintf(stderr, "BUG at %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
+#define BUG_ON(cond)                                                                      \
+	do {                                                                              \
+		if (__builtin_expect(!!(cond), 0)) {                                      \
+			fprintf(stderr, "BUG at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+			abort();                                                          \
+		}                                                                         \
 	} while (0)
 
 #ifdef FW_DEBUG_STRICT

@@ -16,17 +16,17 @@
 	/* core / worker */                                                                        \
 	X(rx_packets, "packets received")                                                          \
 	X(rx_bytes, "bytes received")                                                              \
-	X(rx_multiseg, "multi-segment frames dropped (larger than one mbuf)")                     \
+	X(rx_multiseg, "multi-segment frames dropped (larger than one mbuf)")                      \
 	/* decode */                                                                               \
-	X(decode_eth_short, "frames shorter than an Ethernet header")                             \
+	X(decode_eth_short, "frames shorter than an Ethernet header")                              \
 	X(decode_vlan, "802.1Q / QinQ tags seen")                                                  \
 	X(decode_vlan_short, "truncated VLAN tags")                                                \
 	X(decode_not_ip, "frames that are neither IPv4 nor IPv6")                                  \
 	X(decode_ip4, "IPv4 packets")                                                              \
 	X(decode_ip6, "IPv6 packets")                                                              \
-	X(decode_ip_bad, "malformed IP headers (length, version, checksum-free checks)")          \
-	X(decode_ip_frag, "IP fragments (not yet reassembled, dropped)")                          \
-	X(decode_ip6_ext, "IPv6 packets with extension headers (dropped)")                        \
+	X(decode_ip_bad, "malformed IP headers (length, version, checksum-free checks)")           \
+	X(decode_ip_frag, "IP fragments (not yet reassembled, dropped)")                           \
+	X(decode_ip6_ext, "IPv6 packets with extension headers (dropped)")                         \
 	X(decode_other_proto, "IP packets that are neither TCP nor UDP")                           \
 	X(decode_tcp, "TCP segments")                                                              \
 	X(decode_tcp_bad, "malformed TCP headers")                                                 \
@@ -34,62 +34,63 @@
 	X(decode_udp_bad, "malformed UDP headers")                                                 \
 	/* flow */                                                                                 \
 	X(flow_created, "flows created")                                                           \
-	X(flow_full, "packets dropped because the flow table was full")                           \
+	X(flow_full, "packets dropped because the flow table was full")                            \
 	X(flow_expired, "flows evicted after the idle timeout")                                    \
 	X(flow_closed, "flows ended by FIN or RST on both sides")                                  \
 	/* tcp stream */                                                                           \
 	X(tcp_midstream, "streams picked up without a SYN")                                        \
 	X(tcp_ooo_queued, "out-of-order segments held")                                            \
-	X(tcp_ooo_limit, "out-of-order segments dropped at the per-stream or pool limit")         \
-	X(tcp_retrans_bytes, "retransmitted bytes delivered once and skipped after")              \
+	X(tcp_ooo_limit, "out-of-order segments dropped at the per-stream or pool limit")          \
+	X(tcp_retrans_bytes, "retransmitted bytes delivered once and skipped after")               \
 	X(tcp_gap, "holes skipped when a stream closed or overflowed")                             \
 	X(tcp_rst, "RST segments")                                                                 \
 	/* http */                                                                                 \
 	X(http_requests, "HTTP requests parsed")                                                   \
 	X(http_responses, "HTTP responses parsed")                                                 \
-	X(http_bad_request, "malformed HTTP requests (flow bypassed)")                            \
-	X(http_bad_response, "malformed HTTP responses (flow bypassed)")                          \
-	X(http_header_limit, "HTTP header blocks over the size limit (flow bypassed)")            \
+	X(http_bad_request, "malformed HTTP requests (flow bypassed)")                             \
+	X(http_bad_response, "malformed HTTP responses (flow bypassed)")                           \
+	X(http_header_limit, "HTTP header blocks over the size limit (flow bypassed)")             \
 	X(http_body_limit, "HTTP bodies truncated at http.max_body")                               \
 	X(http_unpaired, "responses without a matching request")                                   \
 	X(http_chunked_bad, "malformed chunked encoding")                                          \
 	X(http_gzip, "gzip or deflate bodies decoded")                                             \
 	X(http_gzip_bad, "corrupt gzip or deflate bodies")                                         \
-	X(http_not_feed, "response bodies skipped because they are not feeds")                    \
+	X(http_not_feed, "response bodies skipped because they are not feeds")                     \
 	X(http_pending_overflow, "pipelined requests beyond HTTP_MAX_PENDING (response unpaired)") \
 	X(http_encoding_unsupported, "response bodies skipped: Content-Encoding not gzip/deflate") \
 	X(http_upgrade, "connections that left HTTP/1.1 (101, CONNECT tunnel), bypassed")          \
 	/* feed */                                                                                 \
 	X(feed_documents, "feed documents started")                                                \
 	X(feed_items, "feed items extracted")                                                      \
-	X(feed_item_truncated, "item fields truncated at feed.max_item")                          \
+	X(feed_item_truncated, "item fields truncated at feed.max_item")                           \
 	X(feed_bad_xml, "feed documents abandoned as malformed")                                   \
 	X(feed_unknown_format, "documents that were not RSS or Atom")                              \
-	X(feed_pool_empty, "documents skipped because every parser was busy")                     \
-	X(udp_feed_datagrams, "UDP datagrams parsed as feed documents")                           \
+	X(feed_pool_empty, "documents skipped because every parser was busy")                      \
+	X(udp_feed_datagrams, "UDP datagrams parsed as feed documents")                            \
 	/* match */                                                                                \
 	X(match_items_scanned, "items scanned by Hyperscan")                                       \
 	X(match_bytes_scanned, "bytes scanned by Hyperscan")                                       \
-	X(match_items_matched, "items that matched at least one watchlist")                       \
+	X(match_items_matched, "items that matched at least one watchlist")                        \
 	X(match_hits_truncated, "hits beyond the per-alert limit")                                 \
 	X(match_scan_error, "Hyperscan scan errors")                                               \
-	X(match_item_truncated, "items whose text was cut at the scan buffer size")                 \
+	X(match_item_truncated, "items whose text was cut at the scan buffer size")                \
 	/* alert */                                                                                \
 	X(alert_enqueued, "alert records handed to the writer")                                    \
-	X(alert_pool_empty, "alerts lost because the record pool was empty")                      \
-	X(alert_ring_full, "alerts lost because the writer ring was full")                        \
+	X(alert_pool_empty, "alerts lost because the record pool was empty")                       \
+	X(alert_ring_full, "alerts lost because the writer ring was full")                         \
 	/* writer (main lcore) */                                                                  \
 	X(alert_written, "alert lines written (seq assigned)")                                     \
 	X(alert_journal_errors, "journal writes that failed")                                      \
 	X(alert_clients_accepted, "alert socket clients accepted")                                 \
-	X(alert_clients_refused, "alert socket clients refused at output.max_clients")            \
-	X(alert_clients_slow, "alert socket clients disconnected for falling output.client_buffer behind")
+	X(alert_clients_refused, "alert socket clients refused at output.max_clients")             \
+	X(alert_clients_slow,                                                                      \
+	  "alert socket clients disconnected for falling output.client_buffer behind")
 
 enum counter_id {
 #define COUNTER_ENUM(name, help) CNT_##name,
 	COUNTER_TABLE(COUNTER_ENUM)
 #undef COUNTER_ENUM
-		CNT__MAX
+	        CNT__MAX
 };
 
 struct counters {

@@ -1,0 +1,227 @@
+#include "alert/alert_json.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct out {
+	char *p;
+	char *end;
+	bool overflow;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->overflow || (size_t)(o->end - o->p) < n) {
+		o->overflow = true;
+		return;
+	}
+	memcpy(o->p, s, n);
+	o->p += n;
+}
+
+static void
+put_str(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void
+put_u64(struct out *o, uint64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+
+	put(o, tmp, (size_t)n);
+}
+
+/* Length of the valid UTF-8 sequence at <s> (RFC 3629 §4), or 0 if invalid. */
+static size_t
+utf8_valid_len(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80) {
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len) {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			return 0;
+		}
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+		return 0;
+	}
+	return len;
+}
+
+/* A JSON string (RFC 8259 §7) from NUL-terminated <s>. */
+static void
+put_json_str(struct out *o, const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t n = strlen(s);
+	size_t i = 0, run = 0;
+	char esc[8];
+
+	put(o, "\"", 1);
+	while (i < n) {
+		uint8_t c = p[i];
+		size_t l;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			run++;
+			i++;
+			continue;
+		}
+		put(o, (const char *)p + i - run, run);
+		run = 0;
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(o, esc, 2);
+			i++;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			esc[0] = '\\';
+			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			put(o, esc, 2);
+			i++;
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			put(o, esc, 6);
+			i++;
+		} else if ((l = utf8_valid_len(p + i, n - i)) != 0) {
+			put(o, (const char *)p + i, l);
+			i += l;
+		} else {
+			put_str(o, "\\ufffd");
+			i++;
+		}
+	}
+	put(o, (const char *)p + i - run, run);
+	put(o, "\"", 1);
+}
+
+static void
+put_kv_str(struct out *o, const char *key, const char *val)
+{
+	put_str(o, ",\"");
+	put_str(o, key);
+	put_str(o, "\":");
+	put_json_str(o, val);
+}
+
+static void
+put_ts(struct out *o, uint64_t ns)
+{
+	time_t secs = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	char tmp[48];
+	int n;
+
+	gmtime_r(&secs, &tm);
+	n = snprintf(tmp, sizeof(tmp), "\"%04d-%02d-%02dT%02d:%02d:%02d.%06luZ\"",
+	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	             (unsigned long)((ns % 1000000000u) / 1000u));
+	put(o, tmp, (size_t)n);
+}
+
+size_t
+alert_copy_text(char *dst, size_t cap, struct span src)
+{
+	size_t n = src.len;
+
+	if (n >= cap) {
+		n = cap - 1;
+		/* back off to the start of a UTF-8 character */
+		while (n > 0 && (src.ptr[n] & 0xc0) == 0x80) {
+			n--;
+		}
+	}
+	if (n > 0) {
+		memcpy(dst, src.ptr, n);
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+size_t
+alert_json_encode(const struct alert_rec *r, uint64_t seq, uint64_t latency_us, char *buf,
+                  size_t cap)
+{
+	struct out o = { buf, buf + cap, false };
+	uint32_t i;
+
+	put_str(&o, "{\"seq\":");
+	put_u64(&o, seq);
+	put_str(&o, ",\"ts\":");
+	put_ts(&o, r->ts_ns);
+	put_kv_str(&o, "watchlist", r->watchlist);
+	put_kv_str(&o, "severity", r->severity);
+	put_str(&o, ",\"tags\":[");
+	for (i = 0; i < r->n_tags && i < ALERT_MAX_TAGS; i++) {
+		if (i > 0) {
+			put_str(&o, ",");
+		}
+		put_json_str(&o, r->tags[i]);
+	}
+	put_str(&o, "],\"rule\":");
+	if (r->rule[0] != '\0') {
+		put_json_str(&o, r->rule);
+	} else {
+		put_str(&o, "null");
+	}
+	put_str(&o, ",\"hits\":[");
+	for (i = 0; i < r->n_hits && i < ALERT_MAX_HITS; i++) {
+		put_str(&o, i > 0 ? ",{\"term\":" : "{\"term\":");
+		put_json_str(&o, r->hits[i].term);
+		put_kv_str(&o, "field", r->hits[i].field);
+		put_str(&o, ",\"offset\":");
+		put_u64(&o, r->hits[i].offset);
+		put_str(&o, "}");
+	}
+	put_str(&o, "],\"hits_dropped\":");
+	put_u64(&o, r->n_hits_dropped);
+	put_str(&o, ",\"item\":{\"title\":");
+	put_json_str(&o, r->title);
+	put_kv_str(&o, "link", r->link);
+	put_kv_str(&o, "id", r->id);
+	put_kv_str(&o, "published", r->published);
+	put_kv_str(&o, "excerpt", r->excerpt);
+	put_str(&o, "},\"feed\":{\"url\":");
+	put_json_str(&o, r->feed_url);
+	put_kv_str(&o, "format", r->feed_format);
+	put_kv_str(&o, "title", r->feed_title);
+	put_str(&o, "},\"flow\":{\"src\":");
+	put_json_str(&o, r->flow_src);
+	put_kv_str(&o, "dst", r->flow_dst);
+	put_kv_str(&o, "proto", r->flow_proto);
+	put_str(&o, "},\"latency_us\":");
+	put_u64(&o, latency_us);
+	put_str(&o, "}\n");
+	if (o.overflow) {
+		return 0;
+	}
+	return (size_t)(o.p - buf);
+}

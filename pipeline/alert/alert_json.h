@@ -1,0 +1,32 @@
+/*
+ * Alert records to NDJSON lines (schema: alert.schema.json beside this file),
+ * and the helpers that fill a record's bounded strings. Plain C, any thread.
+ */
+#ifndef FW_ALERT_JSON_H
+#define FW_ALERT_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert/alert-t.h"
+#include "core/span.h"
+
+/*
+ * Copy <src> into <dst> of <cap> bytes (cap >= 1), NUL-terminated, cut at a
+ * UTF-8 character boundary if it does not fit. Returns the bytes copied.
+ */
+size_t alert_copy_text(char *dst, size_t cap, struct span src);
+
+/*
+ * Encode record <r> with sequence number <seq> and packet-to-alert latency
+ * <latency_us> as one JSON object followed by '\n' into <buf> of <cap>
+ * bytes. Strings are escaped per RFC 8259; invalid UTF-8 becomes U+FFFD.
+ * Returns the line's length, or 0 if <cap> is too small (ALERT_JSON_MAX always
+ * suffices).
+ */
+size_t alert_json_encode(const struct alert_rec *r, uint64_t seq, uint64_t latency_us, char *buf,
+                         size_t cap);
+
+#define ALERT_JSON_MAX 65536 /* fits any record even if every byte is escaped */
+
+#endif

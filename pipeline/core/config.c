@@ -1,0 +1,357 @@
+#include "core/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "core/err.h"
+
+enum kind {
+	K_U32,
+	K_U64,
+	K_STR,
+	K_PATH, /* a string resolved against the config file's folder */
+	K_PORTS,
+};
+
+struct key {
+	const char *name; /* "section.key" */
+	enum kind kind;
+	size_t off;
+	size_t count_off; /* K_PORTS: where the count lives */
+	uint64_t min, max;
+};
+
+#define OFF(f) offsetof(struct fw_config, f)
+
+static const struct key keys[] = {
+	{ "watchlists.dir", K_PATH, OFF(watchlist_dir), 0, 0, 0 },
+	{ "capture.http_ports", K_PORTS, OFF(http_ports), OFF(n_http_ports), 1, 65535 },
+	{ "capture.udp_ports", K_PORTS, OFF(udp_ports), OFF(n_udp_ports), 1, 65535 },
+	{ "output.socket", K_PATH, OFF(socket_path), 0, 0, 0 },
+	{ "output.journal", K_PATH, OFF(journal_path), 0, 0, 0 },
+	{ "output.max_clients", K_U32, OFF(max_clients), 0, 1, 1024 },
+	{ "output.client_buffer", K_U32, OFF(client_buffer), 0, 65536, 1u << 30 },
+	{ "limits.flows", K_U32, OFF(flows), 0, 16, 1u << 24 },
+	{ "limits.flow_idle_s", K_U32, OFF(flow_idle_s), 0, 1, 86400 },
+	{ "limits.ooo_segments", K_U32, OFF(ooo_segments), 0, 16, 1u << 24 },
+	{ "limits.ooo_segments_per_stream", K_U32, OFF(ooo_segments_per_stream), 0, 1, 65535 },
+	{ "limits.ooo_bytes_per_stream", K_U32, OFF(ooo_bytes_per_stream), 0, 1500, 1u << 30 },
+	{ "limits.max_body", K_U64, OFF(max_body), 0, 1024, 1ull << 34 },
+	{ "limits.max_item", K_U32, OFF(max_item), 0, 1024, 1u << 24 },
+	{ "limits.feed_parsers", K_U32, OFF(feed_parsers), 0, 1, 1u << 20 },
+	{ "limits.alert_pool", K_U32, OFF(alert_pool), 0, 64, 1u << 20 },
+	{ "limits.alert_ring", K_U32, OFF(alert_ring), 0, 64, 1u << 20 },
+	{ "dpdk.mbufs", K_U32, OFF(mbufs), 0, 1023, 1u << 24 },
+	{ "dpdk.rx_queues", K_U32, OFF(rx_queues), 0, 1, 64 },
+	{ "dpdk.rx_desc", K_U32, OFF(rx_desc), 0, 64, 16384 },
+};
+
+int
+config_set_str(char **slot, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (copy == NULL) {
+		return -ENOMEM;
+	}
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int
+defaults(struct fw_config *cfg)
+{
+	cfg->n_http_ports = 3;
+	cfg->http_ports[0] = 80;
+	cfg->http_ports[1] = 8000;
+	cfg->http_ports[2] = 8080;
+	cfg->n_udp_ports = 1;
+	cfg->udp_ports[0] = 5140;
+	cfg->max_clients = 16;
+	cfg->client_buffer = 4u << 20;
+	cfg->flows = 65536;
+	cfg->flow_idle_s = 120;
+	cfg->ooo_segments = 4096;
+	cfg->ooo_segments_per_stream = 256;
+	cfg->ooo_bytes_per_stream = 1u << 20;
+	cfg->max_body = 64ull << 20;
+	cfg->max_item = 256u << 10;
+	cfg->feed_parsers = 256;
+	cfg->alert_pool = 4095;
+	cfg->alert_ring = 4096;
+	cfg->mbufs = 8191;
+	cfg->rx_queues = 1;
+	cfg->rx_desc = 1024;
+	if (config_set_str(&cfg->watchlist_dir, "/etc/feedwatch/watchlists") != 0 ||
+	    config_set_str(&cfg->socket_path, "/run/feedwatch/alerts.sock") != 0 ||
+	    config_set_str(&cfg->journal_path, "/var/lib/feedwatch/alerts.ndjson") != 0) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static const struct key *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(keys[i].name, name) == 0) {
+			return &keys[i];
+		}
+	}
+	return NULL;
+}
+
+static bool
+parse_uint(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9') {
+		return false;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0') {
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+struct loader {
+	const char *file;
+	char *dir; /* folder of the file, for K_PATH */
+	yaml_document_t doc;
+	char **err;
+};
+
+static void
+fail_at(struct loader *ld, const yaml_node_t *n, const char *msg, const char *name)
+{
+	err_set(ld->err, "%s:%zu:%zu: %s%s%s", ld->file, n->start_mark.line + 1,
+	        n->start_mark.column + 1, name != NULL ? name : "", name != NULL ? ": " : "", msg);
+}
+
+static int
+set_scalar(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_node_t *n)
+{
+	const char *s = (const char *)n->data.scalar.value;
+	uint64_t v;
+
+	if (n->type != YAML_SCALAR_NODE) {
+		fail_at(ld, n, "expected a single value", k->name);
+		return -1;
+	}
+	if (k->kind == K_STR || k->kind == K_PATH) {
+		char **slot = (char **)((char *)cfg + k->off);
+		char *path = NULL;
+
+		if (k->kind == K_PATH && s[0] != '/' && s[0] != '\0' && ld->dir != NULL) {
+			if (asprintf(&path, "%s/%s", ld->dir, s) < 0) {
+				path = NULL;
+			}
+		} else {
+			path = strdup(s);
+		}
+		if (path == NULL) {
+			fail_at(ld, n, "out of memory", k->name);
+			return -1;
+		}
+		free(*slot);
+		*slot = path;
+		return 0;
+	}
+	if (!parse_uint(s, &v) || v < k->min || v > k->max) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "'%s' is not a whole number from %llu to %llu", s,
+		         (unsigned long long)k->min, (unsigned long long)k->max);
+		fail_at(ld, n, msg, k->name);
+		return -1;
+	}
+	if (k->kind == K_U32) {
+		*(uint32_t *)((char *)cfg + k->off) = (uint32_t)v;
+	} else {
+		*(uint64_t *)((char *)cfg + k->off) = v;
+	}
+	return 0;
+}
+
+static int
+set_ports(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_node_t *n)
+{
+	uint16_t *ports = (uint16_t *)((char *)cfg + k->off);
+	uint32_t *count = (uint32_t *)((char *)cfg + k->count_off);
+	yaml_node_item_t *it;
+	uint32_t i = 0;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		fail_at(ld, n, "expected a list of ports, e.g. [80, 8080]", k->name);
+		return -1;
+	}
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *p = yaml_document_get_node(&ld->doc, *it);
+		uint64_t v;
+
+		if (i == CONFIG_MAX_PORTS) {
+			fail_at(ld, p, "too many ports (at most 16)", k->name);
+			return -1;
+		}
+		if (p->type != YAML_SCALAR_NODE ||
+		    !parse_uint((const char *)p->data.scalar.value, &v) || v < 1 || v > 65535) {
+			fail_at(ld, p, "a port is a whole number from 1 to 65535", k->name);
+			return -1;
+		}
+		ports[i++] = (uint16_t)v;
+	}
+	*count = i;
+	return 0;
+}
+
+static int
+walk(struct loader *ld, struct fw_config *cfg, yaml_node_t *root)
+{
+	yaml_node_pair_t *sp, *kp;
+
+	if (root == NULL) {
+		return 0; /* an empty file: defaults */
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		fail_at(ld, root, "expected a mapping of sections", NULL);
+		return -1;
+	}
+	for (sp = root->data.mapping.pairs.start; sp < root->data.mapping.pairs.top; sp++) {
+		yaml_node_t *sk = yaml_document_get_node(&ld->doc, sp->key);
+		yaml_node_t *sv = yaml_document_get_node(&ld->doc, sp->value);
+		const char *section;
+
+		if (sk->type != YAML_SCALAR_NODE) {
+			fail_at(ld, sk, "expected a section name", NULL);
+			return -1;
+		}
+		section = (const char *)sk->data.scalar.value;
+		if (sv->type != YAML_MAPPING_NODE) {
+			fail_at(ld, sv, "expected a mapping", section);
+			return -1;
+		}
+		for (kp = sv->data.mapping.pairs.start; kp < sv->data.mapping.pairs.top; kp++) {
+			yaml_node_t *kk = yaml_document_get_node(&ld->doc, kp->key);
+			yaml_node_t *kv = yaml_document_get_node(&ld->doc, kp->value);
+			char name[128];
+			const struct key *k;
+
+			if (kk->type != YAML_SCALAR_NODE) {
+				fail_at(ld, kk, "expected a key", section);
+				return -1;
+			}
+			snprintf(name, sizeof(name), "%s.%s", section,
+			         (const char *)kk->data.scalar.value);
+			k = find_key(name);
+			if (k == NULL) {
+				fail_at(ld, kk, "unknown setting", name);
+				return -1;
+			}
+			if ((k->kind == K_PORTS ? set_ports(ld, cfg, k, kv)
+			                        : set_scalar(ld, cfg, k, kv)) != 0) {
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+struct fw_config *
+config_load(const char *path, char **err)
+{
+	struct fw_config *cfg = NULL;
+	struct loader ld;
+	yaml_parser_t parser;
+	bool parser_ok = false, doc_ok = false;
+	FILE *f = NULL;
+	char *slash;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.file = path;
+	ld.err = err;
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL || defaults(cfg) != 0) {
+		err_set(err, "out of memory");
+		goto fail;
+	}
+	if (path == NULL) {
+		return cfg;
+	}
+	if (config_set_str(&cfg->path, path) != 0 || config_set_str(&ld.dir, path) != 0) {
+		err_set(err, "out of memory");
+		goto fail;
+	}
+	slash = strrchr(ld.dir, '/');
+	if (slash == NULL) {
+		free(ld.dir);
+		ld.dir = NULL;
+	} else {
+		*slash = '\0';
+	}
+	f = fopen(path, "re");
+	if (f == NULL) {
+		err_set(err, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		err_set(err, "%s: cannot start the YAML parser", path);
+		goto fail;
+	}
+	parser_ok = true;
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &ld.doc)) {
+		err_set(err, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+		        parser.problem_mark.column + 1,
+		        parser.problem != NULL ? parser.problem : "invalid YAML");
+		goto fail;
+	}
+	doc_ok = true;
+	if (walk(&ld, cfg, yaml_document_get_root_node(&ld.doc)) != 0) {
+		goto fail;
+	}
+	yaml_document_delete(&ld.doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	free(ld.dir);
+	return cfg;
+fail:
+	if (doc_ok) {
+		yaml_document_delete(&ld.doc);
+	}
+	if (parser_ok) {
+		yaml_parser_delete(&parser);
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	free(ld.dir);
+	config_free(cfg);
+	return NULL;
+}
+
+void
+config_free(struct fw_config *cfg)
+{
+	if (cfg == NULL) {
+		return;
+	}
+	free(cfg->path);
+	free(cfg->watchlist_dir);
+	free(cfg->socket_path);
+	free(cfg->journal_path);
+	free(cfg);
+}

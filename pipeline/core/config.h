@@ -1,0 +1,52 @@
+/*
+ * The one configuration file (configs/feedwatch.yaml documents every key and
+ * its default). Loaded once on the control thread; workers get the values
+ * they need copied into their own context.
+ */
+#ifndef FW_CONFIG_H
+#define FW_CONFIG_H
+
+#include <stdint.h>
+
+#define CONFIG_MAX_PORTS 16
+
+struct fw_config {
+	char *path;          /* the file loaded, NULL for built-in defaults */
+	char *watchlist_dir; /* resolved against the config file's folder */
+	uint16_t http_ports[CONFIG_MAX_PORTS];
+	uint32_t n_http_ports;
+	uint16_t udp_ports[CONFIG_MAX_PORTS];
+	uint32_t n_udp_ports;
+	char *socket_path;
+	char *journal_path;
+	uint32_t max_clients;
+	uint32_t client_buffer;
+	uint32_t flows;
+	uint32_t flow_idle_s;
+	uint32_t ooo_segments;
+	uint32_t ooo_segments_per_stream;
+	uint32_t ooo_bytes_per_stream;
+	uint64_t max_body;
+	uint32_t max_item;
+	uint32_t feed_parsers;
+	uint32_t alert_pool;
+	uint32_t alert_ring;
+	uint32_t mbufs;
+	uint32_t rx_queues;
+	uint32_t rx_desc;
+};
+
+/*
+ * Load <path> over the built-in defaults (path NULL: defaults only). Returns
+ * NULL and sets <*err> to "file:line:col: reason" on any unknown key, wrong
+ * type or out-of-range value. Control plane.
+ */
+struct fw_config *config_load(const char *path, char **err);
+
+/* Frees <cfg>. Accepts NULL. */
+void config_free(struct fw_config *cfg);
+
+/* Replace string setting <*slot> by a copy of <value>. 0 or -ENOMEM. */
+int config_set_str(char **slot, const char *value);
+
+#endif

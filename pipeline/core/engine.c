@@ -1,0 +1,480 @@
+#include "core/engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alert/alert_json.h"
+#include "core/bug.h"
+#include "feed/feed.h"
+#include "flow/flow_table.h"
+#include "http/http.h"
+#include "match/watchlist.h"
+#include "net/decode.h"
+
+/* What the engine keeps per flow: the flow table's user area. */
+struct engine_flow {
+	struct tcp_stream dir[2]; /* indexed by direction: 0 = from key.addr[0] */
+	struct http_conn http;
+	struct feed_parser *feed; /* the response body being parsed, if any */
+	int8_t client;            /* which key endpoint is the HTTP client; -1 unknown */
+	uint8_t closed;           /* bit per direction */
+	uint16_t url_len;
+	char url[HTTP_MAX_URL]; /* the feed URL of the body being parsed */
+};
+
+struct engine {
+	struct engine_ops ops;
+	struct counters *c;
+	struct flow_table *ft;
+	struct tcp_seg_pool *segs;
+	struct tcp_stream_env tcp_env;
+	struct http_env http_env;
+	struct feed_env *feed_env;
+	const struct wl_set *wl;
+	struct wl_scratch *scratch;
+	uint8_t http_port[65536 / 8];
+	uint8_t udp_port[65536 / 8];
+	/* the packet being processed, for the stage callbacks */
+	uint64_t ts_ns;
+	uint64_t mono_ns;
+	struct engine_flow *cur;
+	const struct flow_key *cur_key;
+	int cur_dir;
+	/* a UDP datagram being parsed (cur is NULL then) */
+	char udp_url[ALERT_TEXT_LEN];
+	char udp_src[ALERT_SHORT_LEN];
+	char udp_dst[ALERT_SHORT_LEN];
+	const char *doc_proto; /* "udp" or "file" */
+	const struct feed_item *cur_item;
+	enum feed_format cur_format;
+};
+
+static inline bool
+port_in(const uint8_t *set, uint16_t port)
+{
+	return (set[port >> 3] >> (port & 7)) & 1;
+}
+
+static inline void
+port_add(uint8_t *set, uint16_t port)
+{
+	set[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+static void
+fmt_endpoint(char *dst, size_t cap, const uint8_t *addr, uint16_t port, bool is_ip6)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(is_ip6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
+	snprintf(dst, cap, is_ip6 ? "[%s]:%u" : "%s:%u", a, port);
+}
+
+/* The host part of "scheme://host[:port]/..." as a span into <url>. */
+static struct span
+url_host(const char *url, size_t len)
+{
+	struct span h = { (const uint8_t *)url, 0 };
+	const char *p = memchr(url, ':', len);
+	size_t i;
+
+	if (p == NULL || (size_t)(p - url) + 3 > len || p[1] != '/' || p[2] != '/') {
+		return h;
+	}
+	h.ptr = (const uint8_t *)p + 3;
+	for (i = (size_t)(p + 3 - url); i < len && url[i] != '/' && url[i] != ':'; i++) {
+		h.len++;
+	}
+	return h;
+}
+
+static uint64_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+fill_flow(struct engine *e, struct alert_rec *r)
+{
+	const struct flow_key *k = e->cur_key;
+	int server;
+
+	if (e->cur == NULL) {
+		snprintf(r->flow_src, sizeof(r->flow_src), "%s", e->udp_src);
+		snprintf(r->flow_dst, sizeof(r->flow_dst), "%s", e->udp_dst);
+		snprintf(r->flow_proto, sizeof(r->flow_proto), "%s", e->doc_proto);
+		return;
+	}
+	/* the feed's sender, the HTTP server, is src */
+	server = e->cur->client >= 0 ? !e->cur->client : !e->cur_dir;
+	fmt_endpoint(r->flow_src, sizeof(r->flow_src), k->addr[server], k->port[server], k->is_ip6);
+	fmt_endpoint(r->flow_dst, sizeof(r->flow_dst), k->addr[!server], k->port[!server],
+	             k->is_ip6);
+	snprintf(r->flow_proto, sizeof(r->flow_proto), "tcp");
+}
+
+static void
+on_match(void *arg, const struct wl_match *m)
+{
+	struct engine *e = arg;
+	const struct feed_item *it = e->cur_item;
+	struct alert_rec *r = e->ops.alert_get(e->ops.arg);
+	struct span excerpt;
+	uint32_t i;
+
+	if (r == NULL) {
+		counters_inc(e->c, CNT_alert_pool_empty);
+		return;
+	}
+	r->ts_ns = e->ts_ns;
+	r->rx_mono_ns = e->mono_ns;
+	r->detect_ns = mono_now();
+	alert_copy_text(r->watchlist, sizeof(r->watchlist), span_str(m->info->name));
+	alert_copy_text(r->severity, sizeof(r->severity), span_str(m->info->severity));
+	alert_copy_text(r->rule, sizeof(r->rule), span_str(m->rule != NULL ? m->rule : ""));
+	r->n_tags = m->info->n_tags < ALERT_MAX_TAGS ? m->info->n_tags : ALERT_MAX_TAGS;
+	for (i = 0; i < r->n_tags; i++) {
+		alert_copy_text(r->tags[i], sizeof(r->tags[i]), span_str(m->info->tags[i]));
+	}
+	r->n_hits = m->n_hits < ALERT_MAX_HITS ? m->n_hits : ALERT_MAX_HITS;
+	r->n_hits_dropped = m->n_hits_dropped + (m->n_hits - r->n_hits);
+	for (i = 0; i < r->n_hits; i++) {
+		alert_copy_text(r->hits[i].term, sizeof(r->hits[i].term),
+		                span_str(m->hits[i].term));
+		alert_copy_text(r->hits[i].field, sizeof(r->hits[i].field),
+		                span_str(wl_field_name(m->hits[i].field)));
+		r->hits[i].offset = m->hits[i].offset;
+	}
+	alert_copy_text(r->title, sizeof(r->title), it->field[FEED_F_TITLE]);
+	alert_copy_text(r->link, sizeof(r->link), it->field[FEED_F_LINK]);
+	alert_copy_text(r->id, sizeof(r->id), it->field[FEED_F_ID]);
+	alert_copy_text(r->published, sizeof(r->published), it->field[FEED_F_PUBLISHED]);
+	excerpt = it->field[FEED_F_SUMMARY].len > 0 ? it->field[FEED_F_SUMMARY]
+	                                            : it->field[FEED_F_CONTENT];
+	alert_copy_text(r->excerpt, sizeof(r->excerpt), excerpt);
+	if (e->cur != NULL) {
+		struct span url = { (const uint8_t *)e->cur->url, e->cur->url_len };
+
+		alert_copy_text(r->feed_url, sizeof(r->feed_url), url);
+	} else {
+		alert_copy_text(r->feed_url, sizeof(r->feed_url), span_str(e->udp_url));
+	}
+	alert_copy_text(r->feed_format, sizeof(r->feed_format),
+	                span_str(feed_format_name(it->format)));
+	alert_copy_text(r->feed_title, sizeof(r->feed_title), it->feed_title);
+	fill_flow(e, r);
+	e->ops.alert_submit(e->ops.arg, r);
+}
+
+static void
+on_item(void *arg, const struct feed_item *it)
+{
+	struct engine *e = arg;
+	struct wl_item wi;
+
+	if (e->ops.item_seen != NULL) {
+		e->ops.item_seen(e->ops.arg, it);
+	}
+	if (e->wl == NULL || e->scratch == NULL) {
+		return;
+	}
+	memset(&wi, 0, sizeof(wi));
+	wi.field[WL_FIELD_TITLE] = it->field[FEED_F_TITLE];
+	wi.field[WL_FIELD_SUMMARY] = it->field[FEED_F_SUMMARY];
+	wi.field[WL_FIELD_CONTENT] = it->field[FEED_F_CONTENT];
+	wi.field[WL_FIELD_AUTHOR] = it->field[FEED_F_AUTHOR];
+	wi.field[WL_FIELD_CATEGORY] = it->field[FEED_F_CATEGORY];
+	wi.field[WL_FIELD_URL] = it->field[FEED_F_LINK];
+	if (e->cur != NULL) {
+		wi.field[WL_FIELD_HOST] = url_host(e->cur->url, e->cur->url_len);
+	} else {
+		wi.field[WL_FIELD_HOST] = url_host(e->udp_url, strlen(e->udp_url));
+	}
+	e->cur_item = it;
+	wl_scan(e->wl, e->scratch, &wi, e->c, on_match, e);
+	e->cur_item = NULL;
+}
+
+/* Bodies whose media type says they cannot be a feed are not parsed. */
+static bool
+never_a_feed(struct span ct)
+{
+	static const char *const prefixes[] = { "image/", "audio/", "video/", "font/" };
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		struct span p = { ct.ptr, strlen(prefixes[i]) };
+
+		if (ct.len >= p.len && span_eq_ci(p, prefixes[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+on_body_begin(void *arg, const struct http_msg *m)
+{
+	struct engine *e = arg;
+	struct engine_flow *f = e->cur;
+
+	feed_parser_close(f->feed);
+	f->feed = NULL;
+	if (never_a_feed(m->content_type)) {
+		counters_inc(e->c, CNT_http_not_feed);
+		return;
+	}
+	f->url_len = (uint16_t)alert_copy_text(f->url, sizeof(f->url), m->url);
+	f->feed = feed_parser_open(e->feed_env, m->charset, e);
+}
+
+static void
+on_body_data(void *arg, struct span data)
+{
+	struct engine *e = arg;
+
+	if (e->cur->feed != NULL) {
+		feed_parser_data(e->cur->feed, data);
+	}
+}
+
+static void
+on_body_end(void *arg, bool complete)
+{
+	struct engine *e = arg;
+
+	(void)complete;
+	feed_parser_close(e->cur->feed);
+	e->cur->feed = NULL;
+}
+
+static void
+on_stream_data(void *arg, struct span data)
+{
+	struct engine *e = arg;
+	struct engine_flow *f = e->cur;
+
+	if (f->client < 0) {
+		/* no SYN and no known port: whoever speaks first is the client */
+		f->client = (int8_t)e->cur_dir;
+	}
+	http_conn_data(&f->http, &e->http_env, f->client == e->cur_dir, data, e);
+}
+
+static void
+on_stream_close(void *arg)
+{
+	struct engine *e = arg;
+	struct engine_flow *f = e->cur;
+
+	f->closed |= (uint8_t)(1u << e->cur_dir);
+	http_conn_close(&f->http, &e->http_env, f->client == e->cur_dir, e);
+}
+
+static void
+on_evict(void *arg, void *user)
+{
+	struct engine *e = arg;
+	struct engine_flow *f = user;
+	struct engine_flow *saved = e->cur;
+	const struct flow_key *saved_key = e->cur_key;
+	int saved_dir = e->cur_dir;
+	int d;
+
+	e->cur = f;
+	e->cur_key = flow_table_key(e->ft, f);
+	for (d = 0; d < 2; d++) {
+		e->cur_dir = d;
+		tcp_stream_finish(&f->dir[d], &e->tcp_env, on_stream_data, on_stream_close, e);
+	}
+	feed_parser_close(f->feed);
+	f->feed = NULL;
+	http_conn_release(&f->http);
+	e->cur = saved;
+	e->cur_key = saved_key;
+	e->cur_dir = saved_dir;
+}
+
+struct engine *
+engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct counters *c)
+{
+	struct feed_limits fl = { cfg->max_item, cfg->feed_parsers };
+	struct engine *e;
+	uint32_t i;
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		return NULL;
+	}
+	e->ops = *ops;
+	e->c = c;
+	for (i = 0; i < cfg->n_http_ports; i++) {
+		port_add(e->http_port, cfg->http_ports[i]);
+	}
+	for (i = 0; i < cfg->n_udp_ports; i++) {
+		port_add(e->udp_port, cfg->udp_ports[i]);
+	}
+	e->ft = flow_table_create(cfg->flows, sizeof(struct engine_flow),
+	                          (uint64_t)cfg->flow_idle_s * 1000000000u, on_evict, e, c);
+	e->segs = tcp_seg_pool_create(cfg->ooo_segments);
+	e->feed_env = feed_env_create(&fl, c, on_item);
+	if (e->ft == NULL || e->segs == NULL || e->feed_env == NULL) {
+		engine_free(e);
+		return NULL;
+	}
+	e->tcp_env.pool = e->segs;
+	e->tcp_env.ops = ops->tcp;
+	e->tcp_env.c = c;
+	e->tcp_env.max_ooo_segs = (uint16_t)cfg->ooo_segments_per_stream;
+	e->tcp_env.max_ooo_bytes = cfg->ooo_bytes_per_stream;
+	e->http_env.c = c;
+	e->http_env.max_body = cfg->max_body;
+	e->http_env.body_begin = on_body_begin;
+	e->http_env.body_data = on_body_data;
+	e->http_env.body_end = on_body_end;
+	return e;
+}
+
+int
+engine_set_watchlists(struct engine *e, const struct wl_set *set)
+{
+	struct wl_scratch *s = NULL;
+
+	if (set != NULL) {
+		s = wl_scratch_alloc(set);
+		if (s == NULL) {
+			return -ENOMEM;
+		}
+	}
+	wl_scratch_free(e->scratch);
+	e->scratch = s;
+	e->wl = set;
+	return 0;
+}
+
+static void
+udp_packet(struct engine *e, const struct decoded *d)
+{
+	struct span none = { NULL, 0 };
+
+	counters_inc(e->c, CNT_udp_feed_datagrams);
+	fmt_endpoint(e->udp_src, sizeof(e->udp_src), d->src, d->sport, d->is_ip6);
+	fmt_endpoint(e->udp_dst, sizeof(e->udp_dst), d->dst, d->dport, d->is_ip6);
+	snprintf(e->udp_url, sizeof(e->udp_url), "udp://%s", e->udp_dst);
+	e->doc_proto = "udp";
+	e->cur = NULL;
+	e->cur_key = NULL;
+	feed_parse_document(e->feed_env, d->payload, none, e);
+}
+
+static void
+tcp_packet(struct engine *e, const struct decoded *d, void *ref)
+{
+	struct flow_key key;
+	struct engine_flow *f;
+	bool created = false;
+	int dir;
+
+	flow_key_make(&key, d->src, d->dst, d->sport, d->dport, DECODE_TCP, d->is_ip6, &dir);
+	f = flow_table_lookup(e->ft, &key, e->mono_ns, true, &created);
+	if (f == NULL) {
+		return; /* table full: counted */
+	}
+	if (created) {
+		f->client = -1;
+	}
+	if (f->client < 0) {
+		if ((d->tcp_flags & (DECODE_TH_SYN | DECODE_TH_ACK)) == DECODE_TH_SYN) {
+			f->client = (int8_t)dir;
+		} else if ((d->tcp_flags & (DECODE_TH_SYN | DECODE_TH_ACK)) ==
+		           (DECODE_TH_SYN | DECODE_TH_ACK)) {
+			f->client = (int8_t)!dir;
+		} else if (port_in(e->http_port, d->dport)) {
+			f->client = (int8_t)dir;
+		} else if (port_in(e->http_port, d->sport)) {
+			f->client = (int8_t)!dir;
+		}
+	}
+	e->cur = f;
+	e->cur_key = flow_table_key(e->ft, f);
+	e->cur_dir = dir;
+	tcp_stream_segment(&f->dir[dir], &e->tcp_env, d->seq, d->tcp_flags, d->payload, ref,
+	                   on_stream_data, on_stream_close, e);
+	if (f->closed == 3) {
+		counters_inc(e->c, CNT_flow_closed);
+		flow_table_remove(e->ft, f);
+	}
+	e->cur = NULL;
+	e->cur_key = NULL;
+}
+
+void
+engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t ts_ns, uint64_t mono_ns,
+              void *ref)
+{
+	struct decoded d;
+
+	counters_inc(e->c, CNT_rx_packets);
+	counters_add(e->c, CNT_rx_bytes, len);
+	if (decode_packet(e->c, frame, len, &d) != DECODE_KEEP) {
+		return;
+	}
+	e->ts_ns = ts_ns;
+	e->mono_ns = mono_ns;
+	if (d.proto == DECODE_TCP) {
+		tcp_packet(e, &d, ref);
+	} else if (port_in(e->udp_port, d.dport) && d.payload.len > 0) {
+		udp_packet(e, &d);
+	}
+}
+
+void
+engine_document(struct engine *e, const uint8_t *doc, size_t len, const char *url)
+{
+	struct span none = { NULL, 0 };
+	struct span d = { doc, len };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	e->mono_ns = mono_now();
+	e->udp_src[0] = e->udp_dst[0] = '\0';
+	snprintf(e->udp_url, sizeof(e->udp_url), "%s", url);
+	e->doc_proto = "file";
+	e->cur = NULL;
+	e->cur_key = NULL;
+	feed_parse_document(e->feed_env, d, none, e);
+}
+
+void
+engine_tick(struct engine *e, uint64_t now_ns)
+{
+	flow_table_expire(e->ft, now_ns, 64);
+}
+
+void
+engine_flush(struct engine *e)
+{
+	flow_table_flush(e->ft);
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL) {
+		return;
+	}
+	flow_table_free(e->ft);
+	tcp_seg_pool_free(e->segs);
+	feed_env_free(e->feed_env);
+	wl_scratch_free(e->scratch);
+	free(e);
+}

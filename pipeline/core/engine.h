@@ -1,0 +1,76 @@
+/*
+ * The per-worker packet engine: decode -> flow -> tcp stream -> http -> feed
+ * -> match -> alert record, all plain C over the frame bytes. The DPDK worker
+ * loop (core/worker.c) and the offline tools (`feedwatch match` over pcaps)
+ * drive the same engine; they differ only in how a packet is kept alive while
+ * one of its segments waits for a hole to fill (struct tcp_stream_ops) and
+ * where alert records come from and go to (struct engine_ops).
+ *
+ * One engine per worker, used by that worker only. Nothing here blocks.
+ */
+#ifndef FW_ENGINE_H
+#define FW_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alert/alert-t.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "flow/tcp_stream.h"
+
+struct feed_item;
+struct wl_set;
+struct engine;
+
+struct engine_ops {
+	/* A free record to fill, or NULL (the caller counts alert_pool_empty). */
+	struct alert_rec *(*alert_get)(void *arg);
+	/* Hand a filled record on; the engine no longer touches it. */
+	void (*alert_submit)(void *arg, struct alert_rec *rec);
+	/* How held TCP segments keep their packet alive. */
+	const struct tcp_stream_ops *tcp;
+	/* Optional: told of every item before it is matched (offline --items). */
+	void (*item_seen)(void *arg, const struct feed_item *item);
+	void *arg;
+};
+
+/*
+ * An engine sized by <cfg>'s limits, counting into <c> (which must outlive
+ * it). Watchlists are set separately. NULL on allocation failure. Control
+ * plane.
+ */
+struct engine *engine_create(const struct fw_config *cfg, const struct engine_ops *ops,
+                             struct counters *c);
+
+/*
+ * Scan items against <set> from now on (NULL: match nothing). Allocates the
+ * scratch for it; returns 0 or -ENOMEM (the previous set stays). Must not run
+ * concurrently with engine_packet() on the same engine. Control plane.
+ */
+int engine_set_watchlists(struct engine *e, const struct wl_set *set);
+
+/*
+ * One frame of <len> bytes. <ts_ns>: capture time (wall clock, ns);
+ * <mono_ns>: monotonic receive time. <ref> is the packet that owns <frame>,
+ * passed to ops->tcp->hold() if a segment must wait.
+ */
+void engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t ts_ns,
+                   uint64_t mono_ns, void *ref);
+
+/*
+ * A whole feed document that did not come from a packet (a file given to
+ * `feedwatch match`). <url> names it in alerts; flow.proto is "file".
+ */
+void engine_document(struct engine *e, const uint8_t *doc, size_t len, const char *url);
+
+/* Expire idle flows (at most a small batch per call). <now_ns> monotonic. */
+void engine_tick(struct engine *e, uint64_t now_ns);
+
+/* End every flow now (end of capture): what is held is delivered, bodies end. */
+void engine_flush(struct engine *e);
+
+/* Frees <e> after flushing. Accepts NULL. */
+void engine_free(struct engine *e);
+
+#endif

@@ -1,0 +1,255 @@
+#include "core/offline.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alert/alert_json.h"
+#include "alert/alert_text.h"
+#include "core/config.h"
+#include "core/engine.h"
+#include "core/log.h"
+#include "feed/feed.h"
+#include "match/watchlist.h"
+
+struct offline {
+	const struct offline_opts *o;
+	struct alert_rec rec;
+	uint64_t seq;
+	uint64_t items;
+	char line[ALERT_JSON_MAX];
+};
+
+/* Offline packets live only during the callback: a held segment gets a copy. */
+static struct span
+hold_copy(void *ref, struct span data, void **handle)
+{
+	struct span s = { NULL, 0 };
+	uint8_t *copy = malloc(data.len > 0 ? data.len : 1);
+
+	(void)ref;
+	if (copy == NULL) {
+		return s;
+	}
+	memcpy(copy, data.ptr, data.len);
+	*handle = copy;
+	s.ptr = copy;
+	s.len = data.len;
+	return s;
+}
+
+static void
+release_copy(void *handle)
+{
+	free(handle);
+}
+
+static const struct tcp_stream_ops copy_ops = { hold_copy, release_copy };
+
+static struct alert_rec *
+get_rec(void *arg)
+{
+	struct offline *st = arg;
+
+	memset(&st->rec, 0, sizeof(st->rec));
+	return &st->rec;
+}
+
+static void
+submit_rec(void *arg, struct alert_rec *r)
+{
+	struct offline *st = arg;
+	size_t len;
+
+	st->seq++;
+	if (!st->o->json) {
+		alert_text_print(stdout, r, st->seq, 0);
+		return;
+	}
+	len = alert_json_encode(r, st->seq, 0, st->line, sizeof(st->line));
+	fwrite(st->line, 1, len, stdout);
+}
+
+static void
+item_seen(void *arg, const struct feed_item *it)
+{
+	struct offline *st = arg;
+	struct span t = it->field[FEED_F_TITLE];
+
+	st->items++;
+	if (st->o->items) {
+		printf("item: %.*s\n", (int)t.len, (const char *)t.ptr);
+	}
+}
+
+static uint64_t
+now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+run_pcap(struct engine *e, const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *p;
+	int rc;
+
+	p = pcap_open_offline(path, errbuf);
+	if (p == NULL) {
+		log_err("%s", errbuf);
+		return -1;
+	}
+	if (pcap_datalink(p) != DLT_EN10MB) {
+		log_err("%s: link type %s, only Ethernet captures are read", path,
+		        pcap_datalink_val_to_name(pcap_datalink(p)));
+		pcap_close(p);
+		return -1;
+	}
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		uint64_t ts =
+		        (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * 1000u;
+
+		engine_packet(e, data, h->caplen, ts, now_ns(CLOCK_MONOTONIC), NULL);
+	}
+	if (rc == PCAP_ERROR) {
+		log_err("%s: %s", path, pcap_geterr(p));
+	}
+	pcap_close(p);
+	engine_flush(e);
+	return rc == PCAP_ERROR ? -1 : 0;
+}
+
+static int
+run_document(struct engine *e, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	char url[ALERT_TEXT_LEN];
+	int rc = -1;
+
+	if (f == NULL) {
+		log_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			uint8_t *bigger = realloc(buf, cap == 0 ? 65536 : cap * 2);
+
+			if (bigger == NULL) {
+				log_err("%s: out of memory", path);
+				goto out;
+			}
+			buf = bigger;
+			cap = cap == 0 ? 65536 : cap * 2;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		if (n == 0) {
+			break;
+		}
+		len += n;
+	}
+	if (ferror(f)) {
+		log_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	snprintf(url, sizeof(url), "file://%s", path);
+	engine_document(e, buf, len, url);
+	rc = 0;
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+static bool
+is_pcap(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t m[4];
+	uint32_t magic;
+	bool yes = false;
+
+	if (f == NULL) {
+		return false;
+	}
+	if (fread(m, 1, 4, f) == 4) {
+		magic = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
+		        (uint32_t)m[3] << 24;
+		yes = magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d ||
+		      magic == 0x4d3cb2a1 || magic == 0x0a0d0d0a;
+	}
+	fclose(f);
+	return yes;
+}
+
+int
+offline_main(const struct offline_opts *o, char *const *files, int n_files)
+{
+	struct offline *st = NULL;
+	struct fw_config *cfg = NULL;
+	struct wl_set *set = NULL;
+	struct engine *e = NULL;
+	struct counters *c = NULL;
+	struct engine_ops ops = { get_rec, submit_rec, &copy_ops, item_seen, NULL };
+	const char *wl_default;
+	char *err = NULL;
+	int i, rc = 1;
+
+	st = calloc(1, sizeof(*st));
+	c = aligned_alloc(64, sizeof(*c));
+	if (st == NULL || c == NULL) {
+		log_err("out of memory");
+		goto fail;
+	}
+	memset(c, 0, sizeof(*c));
+	st->o = o;
+	ops.arg = st;
+	cfg = config_load(o->config, &err);
+	if (cfg == NULL) {
+		log_err("%s", err);
+		goto fail;
+	}
+	wl_default = cfg->watchlist_dir;
+	if (o->n_wl_paths > 0) {
+		set = wl_set_load(o->wl_paths, o->n_wl_paths, &err);
+	} else {
+		set = wl_set_load(&wl_default, 1, &err);
+	}
+	if (set == NULL) {
+		log_err("%s", err);
+		goto fail;
+	}
+	e = engine_create(cfg, &ops, c);
+	if (e == NULL || engine_set_watchlists(e, set) != 0) {
+		log_err("out of memory");
+		goto fail;
+	}
+	rc = 0;
+	for (i = 0; i < n_files; i++) {
+		if ((is_pcap(files[i]) ? run_pcap(e, files[i]) : run_document(e, files[i])) != 0) {
+			rc = 1;
+		}
+	}
+	fflush(stdout);
+	log_info("%llu items, %llu alerts, %d file(s)", (unsigned long long)st->items,
+	         (unsigned long long)st->seq, n_files);
+fail:
+	engine_free(e);
+	wl_set_free(set);
+	config_free(cfg);
+	free(c);
+	free(st);
+	free(err);
+	return rc;
+}

@@ -1,0 +1,453 @@
+#include "core/run.h"
+
+#include <errno.h>
+#include <hs/hs.h>
+#include <pcap/pcap.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alert/alert_out.h"
+#include "alert/writer.h"
+#include "core/config.h"
+#include "core/engine.h"
+#include "core/log.h"
+#include "core/worker.h"
+#include "match/watchlist.h"
+
+#define MAX_WORKERS     RTE_MAX_LCORE
+#define MAX_EAL_ARGS    64
+#define WAIT_CLIENTS_S  30
+#define CLOSE_LINGER_MS 2000
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	worker_stop = true;
+}
+
+static bool
+has_arg(int argc, char **argv, const char *const *names)
+{
+	int i, j;
+
+	for (i = 0; i < argc; i++) {
+		for (j = 0; names[j] != NULL; j++) {
+			if (strncmp(argv[i], names[j], strlen(names[j])) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static bool
+no_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	long total = 0;
+
+	if (f == NULL) {
+		return true;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "HugePages_Total: %ld", &total) == 1) {
+			break;
+		}
+	}
+	fclose(f);
+	return total == 0;
+}
+
+/*
+ * EAL arguments: the defaults that make a capture run anywhere (no
+ * hugepages, no PCI, a private file prefix, the capture vdev, two lcores),
+ * each only if the user's own EAL arguments do not already say it.
+ */
+static int
+build_eal_args(char *prog, const struct run_opts *o, char **argv, char *vdev, size_t vcap,
+               char *prefix, size_t pcap_len)
+{
+	static const char *const lcores[] = { "-l", "--lcores", "-c", NULL };
+	static const char *const mem[] = { "-m", "--socket-mem", "--no-huge", "--huge-dir", NULL };
+	static const char *const prefixes[] = { "--file-prefix", NULL };
+	static const char *const pci[] = { "--no-pci", "-a", "--allow", "-b", "--block", NULL };
+	static const char *const logl[] = { "--log-level", NULL };
+	/* EAL wants mutable strings */
+	static char a_l[] = "-l", a_lcores[] = "0-1", a_nohuge[] = "--no-huge", a_m[] = "-m",
+	            a_mem[] = "512", a_nopci[] = "--no-pci",
+	            a_log[] = "--log-level=lib.eal:warning";
+	int argc = 0, i;
+
+	argv[argc++] = prog;
+	if (!has_arg(o->eal_argc, o->eal_argv, lcores)) {
+		argv[argc++] = a_l;
+		argv[argc++] = a_lcores;
+	}
+	if (!has_arg(o->eal_argc, o->eal_argv, mem) && (o->pcap != NULL || no_hugepages())) {
+		argv[argc++] = a_nohuge;
+		argv[argc++] = a_m;
+		argv[argc++] = a_mem;
+	}
+	if (!has_arg(o->eal_argc, o->eal_argv, prefixes)) {
+		snprintf(prefix, pcap_len, "--file-prefix=feedwatch%d", (int)getpid());
+		argv[argc++] = prefix;
+	}
+	if ((o->pcap != NULL || o->iface != NULL) && !has_arg(o->eal_argc, o->eal_argv, pci)) {
+		argv[argc++] = a_nopci;
+	}
+	if (!has_arg(o->eal_argc, o->eal_argv, logl)) {
+		argv[argc++] = a_log;
+	}
+	if (o->pcap != NULL) {
+		snprintf(vdev, vcap, "--vdev=net_pcap0,rx_pcap=%s", o->pcap);
+		argv[argc++] = vdev;
+	} else if (o->iface != NULL) {
+		snprintf(vdev, vcap, "--vdev=net_af_packet0,iface=%s", o->iface);
+		argv[argc++] = vdev;
+	}
+	for (i = 0; i < o->eal_argc && argc < MAX_EAL_ARGS - 1; i++) {
+		argv[argc++] = o->eal_argv[i];
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* Packets in a capture file, so the workers know when it has all been read. */
+static int64_t
+count_packets(const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *p;
+	int64_t n = 0;
+	int rc;
+
+	p = pcap_open_offline(path, errbuf);
+	if (p == NULL) {
+		log_err("%s", errbuf);
+		return -1;
+	}
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		n++;
+	}
+	if (rc == PCAP_ERROR) {
+		log_err("%s: %s", path, pcap_geterr(p));
+		n = -1;
+	}
+	pcap_close(p);
+	return n;
+}
+
+static int
+port_init(uint16_t port, uint16_t nq, uint16_t nb_desc, struct rte_mempool *mp)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t q;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc != 0) {
+		return rc;
+	}
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+	}
+	if (nq > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+		        RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
+		conf.rx_adv_conf.rss_conf.rss_hf &= info.flow_type_rss_offloads;
+	}
+	rc = rte_eth_dev_configure(port, nq, 1, &conf);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_desc, NULL);
+	if (rc != 0) {
+		return rc;
+	}
+	for (q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, nb_desc, rte_eth_dev_socket_id(port), NULL,
+		                            mp);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	rc = rte_eth_tx_queue_setup(port, 0, 64, rte_eth_dev_socket_id(port), NULL);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = rte_eth_dev_start(port);
+	if (rc != 0) {
+		return rc;
+	}
+	rte_eth_promiscuous_enable(port);
+	return 0;
+}
+
+static void
+print_counters(struct worker *const *workers, unsigned int n, const struct counters *wc)
+{
+	struct counters sum;
+	unsigned int i;
+	int k;
+
+	memset(&sum, 0, sizeof(sum));
+	for (i = 0; i < n; i++) {
+		counters_sum(&sum, &workers[i]->c);
+	}
+	counters_sum(&sum, wc);
+	for (k = 0; k < CNT__MAX; k++) {
+		if (sum.v[k] != 0) {
+			fprintf(stderr, "feedwatch: counter %-28s %llu\n", counters_name(k),
+			        (unsigned long long)sum.v[k]);
+		}
+	}
+}
+
+static bool
+all_done(struct worker *const *workers, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!__atomic_load_n(&workers[i]->done, __ATOMIC_ACQUIRE)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct engine *
+make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_set *set)
+{
+	struct engine_ops ops = { worker_alert_get, worker_alert_submit, &worker_tcp_ops, NULL, w };
+	struct engine *e = engine_create(cfg, &ops, &w->c);
+
+	if (e != NULL && engine_set_watchlists(e, set) != 0) {
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+int
+run_main(char *prog, const struct run_opts *o)
+{
+	char *eal_argv[MAX_EAL_ARGS + 8];
+	char vdev[4200], prefix[64];
+	struct fw_config *cfg = NULL;
+	struct wl_set *set = NULL;
+	struct alert_out *out = NULL;
+	struct alert_writer *writer = NULL;
+	struct rte_mempool *mp = NULL;
+	struct worker *workers[MAX_WORKERS];
+	struct counters wc __rte_cache_aligned;
+	struct alert_out_conf oc;
+	const char *wl_path;
+	unsigned int n_workers = 0, lcore, i;
+	int64_t expect = 0;
+	uint16_t port = 0, nq;
+	char *err = NULL;
+	int eal_argc, rc = 1;
+	bool eal_up = false;
+
+	memset(&wc, 0, sizeof(wc));
+	cfg = config_load(o->config, &err);
+	if (cfg == NULL) {
+		log_err("%s", err);
+		goto fail;
+	}
+	if ((o->socket != NULL && config_set_str(&cfg->socket_path, o->socket) != 0) ||
+	    (o->journal != NULL && config_set_str(&cfg->journal_path, o->journal) != 0)) {
+		log_err("out of memory");
+		goto fail;
+	}
+	log_info("hyperscan %s", hs_version());
+	if (hs_valid_platform() != HS_SUCCESS) {
+		log_err("this CPU lacks the instructions Hyperscan needs (SSSE3)");
+		goto fail;
+	}
+	wl_path = cfg->watchlist_dir;
+	set = wl_set_load(&wl_path, 1, &err);
+	if (set == NULL) {
+		log_err("%s", err);
+		goto fail;
+	}
+	log_info("%u watchlists, %u terms, database %zu bytes, from %s", wl_set_count(set),
+	         wl_set_terms(set), wl_set_db_bytes(set), cfg->watchlist_dir);
+	if (o->pcap != NULL) {
+		expect = count_packets(o->pcap);
+		if (expect < 0) {
+			goto fail;
+		}
+		if (expect == 0) {
+			expect = -1; /* an empty capture: nothing will arrive */
+		}
+	}
+
+	eal_argc = build_eal_args(prog, o, eal_argv, vdev, sizeof(vdev), prefix, sizeof(prefix));
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		log_err("EAL init failed: %s", rte_strerror(rte_errno));
+		goto fail;
+	}
+	eal_up = true;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (rte_eth_dev_count_avail() == 0) {
+		log_err("no Ethernet port: give --pcap FILE, --iface IF, or a port in the EAL "
+		        "arguments");
+		goto fail;
+	}
+	if (rte_lcore_count() < 2) {
+		log_err("need at least two lcores (the main one writes alerts), e.g. -l 0-1");
+		goto fail;
+	}
+	nq = (uint16_t)RTE_MIN(rte_lcore_count() - 1u, cfg->rx_queues);
+	if (o->pcap != NULL) {
+		nq = 1; /* one capture file is one queue */
+	}
+	/* held TCP segments pin mbufs: leave the RX rings theirs, or RX would starve */
+	if (cfg->ooo_segments + (uint32_t)nq * cfg->rx_desc + 256 > cfg->mbufs) {
+		uint32_t fit = cfg->mbufs > (uint32_t)nq * cfg->rx_desc + 512
+		                       ? cfg->mbufs - (uint32_t)nq * cfg->rx_desc - 256
+		                       : 0;
+
+		if (fit < 16) {
+			log_err("dpdk.mbufs %u is too small for %u RX queues of %u descriptors",
+			        cfg->mbufs, nq, cfg->rx_desc);
+			goto fail;
+		}
+		log_info("limits.ooo_segments %u lowered to %u to fit dpdk.mbufs",
+		         cfg->ooo_segments, fit);
+		cfg->ooo_segments = fit;
+	}
+	mp = rte_pktmbuf_pool_create("mbufs", cfg->mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	                             (int)rte_socket_id());
+	if (mp == NULL) {
+		log_err("mbuf pool of %u: %s", cfg->mbufs, rte_strerror(rte_errno));
+		goto fail;
+	}
+	rc = port_init(port, nq, (uint16_t)cfg->rx_desc, mp);
+	if (rc != 0) {
+		log_err("port %u: %s", port, rte_strerror(-rc));
+		rc = 1;
+		goto fail;
+	}
+	rc = 1;
+
+	oc.socket_path = cfg->socket_path;
+	oc.journal_path = cfg->journal_path;
+	oc.max_clients = cfg->max_clients;
+	oc.client_buffer = cfg->client_buffer;
+	out = alert_out_open(&oc, &wc, &err);
+	if (out == NULL) {
+		log_err("%s", err);
+		goto fail;
+	}
+	writer = alert_writer_create(cfg->alert_pool, cfg->alert_ring, out, &wc, &err);
+	if (writer == NULL) {
+		log_err("%s", err);
+		goto fail;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		struct worker *w;
+
+		if (n_workers == nq) {
+			break;
+		}
+		w = rte_zmalloc("worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+		if (w == NULL) {
+			log_err("out of memory for worker %u", n_workers);
+			goto fail;
+		}
+		workers[n_workers++] = w;
+		w->writer = writer;
+		w->port = port;
+		w->queue = (uint16_t)(n_workers - 1);
+		w->expect_packets = expect > 0 ? (uint64_t)expect : 0;
+		w->engine = make_engine(cfg, w, set);
+		if (w->engine == NULL) {
+			log_err("out of memory for worker %u's engine", n_workers - 1);
+			goto fail;
+		}
+	}
+	if (o->wait_clients > 0) {
+		time_t until = time(NULL) + WAIT_CLIENTS_S;
+
+		log_info("waiting for %u alert client(s) on %s", o->wait_clients, cfg->socket_path);
+		while (alert_out_clients(out) < o->wait_clients && !worker_stop &&
+		       time(NULL) < until) {
+			alert_out_poll(out, 100);
+		}
+		if (alert_out_clients(out) < o->wait_clients) {
+			log_err("only %u of %u alert clients connected", alert_out_clients(out),
+			        o->wait_clients);
+			goto fail;
+		}
+	}
+	log_info("%u worker(s) on port %u; alerts to %s and %s", n_workers, port, cfg->socket_path,
+	         cfg->journal_path);
+	if (expect < 0) {
+		for (i = 0; i < n_workers; i++) {
+			workers[i]->done = true;
+		}
+	} else {
+		lcore = 0;
+		i = 0;
+		RTE_LCORE_FOREACH_WORKER(lcore)
+		{
+			if (i == n_workers) {
+				break;
+			}
+			rte_eal_remote_launch(worker_main, workers[i++], lcore);
+		}
+	}
+	while (!all_done(workers, n_workers)) {
+		if (alert_writer_drain(writer, 256) == 0) {
+			alert_out_poll(out, 1);
+		}
+	}
+	rte_eal_mp_wait_lcore();
+	while (alert_writer_drain(writer, 256) > 0) {
+	}
+	alert_out_poll(out, 0);
+	log_info("%llu alerts written", (unsigned long long)alert_writer_seq(writer));
+	print_counters(workers, n_workers, &wc);
+	rc = 0;
+fail:
+	alert_out_close(out, CLOSE_LINGER_MS);
+	out = NULL;
+	for (i = 0; i < n_workers; i++) {
+		engine_free(workers[i]->engine);
+		rte_free(workers[i]);
+	}
+	alert_writer_free(writer);
+	if (eal_up) {
+		rte_eth_dev_stop(port);
+		rte_eth_dev_close(port);
+		rte_mempool_free(mp);
+		rte_eal_cleanup();
+	}
+	wl_set_free(set);
+	config_free(cfg);
+	free(err);
+	return rc;
+}

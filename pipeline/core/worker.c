@@ -1,0 +1,154 @@
+#include "core/worker.h"
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+#include <time.h>
+
+#include "core/engine.h"
+
+#define BURST          32
+#define PREFETCH_AHEAD 3
+#define IDLE_GIVE_UP_NS \
+	(3ull * 1000000000u) /* a capture with nothing more for this long has ended */
+
+volatile bool worker_stop;
+
+static struct span
+hold_mbuf(void *ref, struct span data, void **handle)
+{
+	rte_mbuf_refcnt_update(ref, 1);
+	*handle = ref;
+	return data;
+}
+
+static void
+release_mbuf(void *handle)
+{
+	rte_pktmbuf_free(handle);
+}
+
+const struct tcp_stream_ops worker_tcp_ops = { hold_mbuf, release_mbuf };
+
+struct alert_rec *
+worker_alert_get(void *arg)
+{
+	struct worker *w = arg;
+
+	return alert_writer_get(w->writer);
+}
+
+void
+worker_alert_submit(void *arg, struct alert_rec *rec)
+{
+	struct worker *w = arg;
+
+	alert_writer_submit(w->writer, rec, &w->c);
+}
+
+static inline uint64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Capture time from the PMD (net_pcap with the timestamp offload), else now. */
+static int ts_offset = -1;
+static uint64_t ts_flag;
+
+static void
+timestamps_init(void)
+{
+	int bit;
+
+	ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+	bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+	ts_flag = bit >= 0 ? 1ull << bit : 0;
+}
+
+static inline uint64_t
+packet_time(const struct rte_mbuf *m, uint64_t wall)
+{
+	if (ts_offset >= 0 && ts_flag != 0 && (m->ol_flags & ts_flag) != 0) {
+		return *RTE_MBUF_DYNFIELD(m, ts_offset, const rte_mbuf_timestamp_t *);
+	}
+	return wall;
+}
+
+static bool
+capture_done(const struct worker *w, uint64_t received)
+{
+	struct rte_eth_stats st;
+
+	if (w->expect_packets == 0) {
+		return false;
+	}
+	if (received >= w->expect_packets) {
+		return true;
+	}
+	/* frames the PMD could not take still count towards the end of the file */
+	if (rte_eth_stats_get(w->port, &st) == 0 &&
+	    st.ipackets + st.ierrors + st.imissed >= w->expect_packets) {
+		return true;
+	}
+	return false;
+}
+
+int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rte_mbuf *pkts[BURST];
+	uint64_t received = 0, last_rx, last_tick;
+	uint16_t n, i;
+
+	timestamps_init();
+	last_rx = last_tick = clock_ns(CLOCK_MONOTONIC);
+	while (!worker_stop) {
+		uint64_t mono, wall;
+
+		n = rte_eth_rx_burst(w->port, w->queue, pkts, BURST);
+		mono = clock_ns(CLOCK_MONOTONIC);
+		if (n == 0) {
+			if (mono - last_tick > 100000000u) {
+				engine_tick(w->engine, mono);
+				last_tick = mono;
+				if (capture_done(w, received)) {
+					break;
+				}
+			}
+			if (w->expect_packets != 0 && mono - last_rx > IDLE_GIVE_UP_NS) {
+				break;
+			}
+			continue;
+		}
+		last_rx = mono;
+		wall = clock_ns(CLOCK_REALTIME);
+		for (i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+
+			if (i + PREFETCH_AHEAD < n) {
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+			}
+			if (unlikely(m->nb_segs > 1)) {
+				counters_inc(&w->c, CNT_rx_multiseg);
+			} else {
+				engine_packet(w->engine, rte_pktmbuf_mtod(m, const uint8_t *),
+				              m->data_len, packet_time(m, wall), mono, m);
+			}
+		}
+		/* the engine took its own references on mbufs it holds */
+		rte_pktmbuf_free_bulk(pkts, n);
+		received += n;
+		if (w->expect_packets != 0 && received >= w->expect_packets) {
+			break;
+		}
+	}
+	engine_flush(w->engine);
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+	return 0;
+}

@@ -1,0 +1,203 @@
+#include "core/config.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guard.h"
+
+static char dir[] = "/tmp/fw_test_config_XXXXXX";
+
+/* Write <text> to <dir>/<name>; returns the path (static buffer). */
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Load <text> as a config; returns the error (heap) or NULL on success. */
+static char *
+load_err(const char *text)
+{
+	const char *path = write_file("c.yaml", text);
+	char *err = NULL;
+	struct fw_config *cfg = config_load(path, &err);
+
+	config_free(cfg);
+	return err;
+}
+
+static void
+test_config_defaults_without_a_file(void)
+{
+	char *err = NULL;
+	struct fw_config *cfg = config_load(NULL, &err);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_PTR_NULL(err);
+	CU_ASSERT_EQUAL(cfg->n_http_ports, 3);
+	CU_ASSERT_EQUAL(cfg->http_ports[0], 80);
+	CU_ASSERT_EQUAL(cfg->udp_ports[0], 5140);
+	CU_ASSERT_STRING_EQUAL(cfg->socket_path, "/run/feedwatch/alerts.sock");
+	CU_ASSERT(cfg->ooo_segments + cfg->rx_desc < cfg->mbufs);
+	config_free(cfg);
+}
+
+static void
+test_config_overrides_and_resolves_relative_paths(void)
+{
+	char want[300];
+	char *err = NULL;
+	const char *path =
+	        write_file("ok.yaml", "watchlists:\n  dir: lists\n"
+	                              "capture:\n  http_ports: [81, 8081]\n  udp_ports: []\n"
+	                              "output:\n  socket: /tmp/x.sock\n  max_clients: 3\n"
+	                              "limits:\n  max_body: 1048576\n");
+	struct fw_config *cfg = config_load(path, &err);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	snprintf(want, sizeof(want), "%s/lists", dir);
+	CU_ASSERT_STRING_EQUAL(cfg->watchlist_dir, want);
+	CU_ASSERT_EQUAL(cfg->n_http_ports, 2);
+	CU_ASSERT_EQUAL(cfg->http_ports[1], 8081);
+	CU_ASSERT_EQUAL(cfg->n_udp_ports, 0);
+	CU_ASSERT_STRING_EQUAL(cfg->socket_path, "/tmp/x.sock");
+	CU_ASSERT_EQUAL(cfg->max_clients, 3);
+	CU_ASSERT_EQUAL(cfg->max_body, 1048576);
+	CU_ASSERT_EQUAL(cfg->flows, 65536); /* untouched default */
+	config_free(cfg);
+}
+
+static void
+test_config_empty_file_is_defaults(void)
+{
+	CU_ASSERT_PTR_NULL(load_err(""));
+	CU_ASSERT_PTR_NULL(load_err("# nothing\n"));
+}
+
+static void
+check_err(const char *text, const char *suffix)
+{
+	char *err = load_err(text);
+	char want[400];
+
+	snprintf(want, sizeof(want), "%s/c.yaml:%s", dir, suffix);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	if (strcmp(err, want) != 0) {
+		fprintf(stderr, "\n  got  %s\n  want %s\n", err, want);
+	}
+	CU_ASSERT_STRING_EQUAL(err, want);
+	free(err);
+}
+
+static void
+test_config_rejects_unknown_settings_with_position(void)
+{
+	check_err("limits:\n  flows: 100\n  flowz: 3\n", "3:3: limits.flowz: unknown setting");
+	check_err("nosuch:\n  a: 1\n", "2:3: nosuch.a: unknown setting");
+}
+
+static void
+test_config_rejects_bad_values_with_position(void)
+{
+	check_err("limits:\n  flows: lots\n",
+	          "2:10: limits.flows: 'lots' is not a whole number from 16 to 16777216");
+	check_err("limits:\n  flows: 3\n",
+	          "2:10: limits.flows: '3' is not a whole number from 16 to 16777216");
+	check_err("limits:\n  flows: -5\n",
+	          "2:10: limits.flows: '-5' is not a whole number from 16 to 16777216");
+	check_err("capture:\n  http_ports: [80, 70000]\n",
+	          "2:20: capture.http_ports: a port is a whole number from 1 to 65535");
+	check_err("capture:\n  http_ports: 80\n",
+	          "2:15: capture.http_ports: expected a list of ports, e.g. [80, 8080]");
+	check_err("output:\n  socket: [a]\n", "2:11: output.socket: expected a single value");
+	check_err("- a\n- b\n", "1:1: expected a mapping of sections");
+	check_err("limits: 3\n", "1:9: limits: expected a mapping");
+}
+
+static void
+test_config_reports_yaml_syntax_errors(void)
+{
+	char *err = load_err("limits:\n  flows: [1\n");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "c.yaml:3:1: "));
+	free(err);
+}
+
+static void
+test_config_missing_file_names_it(void)
+{
+	char *err = NULL;
+
+	CU_ASSERT_PTR_NULL(config_load("/nonexistent/feedwatch.yaml", &err));
+	CU_ASSERT_STRING_EQUAL(err, "/nonexistent/feedwatch.yaml: No such file or directory");
+	free(err);
+}
+
+static void
+test_config_shipped_files_load(void)
+{
+	static const char *const files[] = { "../../configs/feedwatch.yaml",
+		                             "../../configs/demo.yaml",
+		                             "../integration/demo/config.yaml" };
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *err = NULL;
+		struct fw_config *cfg = config_load(files[i], &err);
+
+		if (cfg == NULL) {
+			fprintf(stderr, "\n  %s\n", err);
+		}
+		CU_ASSERT_PTR_NOT_NULL(cfg);
+		config_free(cfg);
+		free(err);
+	}
+}
+
+static int
+setup(void)
+{
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+
+	CU_initialize_registry();
+	s = CU_add_suite("config", setup, teardown);
+	CU_add_test(s, "defaults without a file", test_config_defaults_without_a_file);
+	CU_add_test(s, "overrides and resolves relative paths",
+	            test_config_overrides_and_resolves_relative_paths);
+	CU_add_test(s, "empty file is defaults", test_config_empty_file_is_defaults);
+	CU_add_test(s, "rejects unknown settings with position",
+	            test_config_rejects_unknown_settings_with_position);
+	CU_add_test(s, "rejects bad values with position",
+	            test_config_rejects_bad_values_with_position);
+	CU_add_test(s, "reports YAML syntax errors", test_config_reports_yaml_syntax_errors);
+	CU_add_test(s, "missing file names it", test_config_missing_file_names_it);
+	CU_add_test(s, "shipped files load", test_config_shipped_files_load);
+	return guard_run_tests();
+}
