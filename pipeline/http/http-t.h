@@ -2,6 +2,19 @@
  * HTTP connection state, embedded by value in the engine's per-flow state
  * (zeroed means "nothing seen yet"). Owned by http/; other modules only
  * embed it.
+ *
+ * Lifecycle: each direction has its own resumable parser (struct http_dir).
+ * A complete request header block appends one entry to the pending queue;
+ * the final (non-1xx) response header block pops the oldest entry, so
+ * pipelined requests pair with their responses in order. The URLs of the
+ * queued requests, and the target of the request being parsed, share one
+ * byte pool (url_pool) so that one flow's state stays under 2 KiB: a URL is
+ * truncated when the pool is short (never below what a typical feed URL
+ * needs). A request that finds the queue full is dropped and only counted
+ * (lost_tail / lost_before keep the order), so its response is reported as
+ * unpaired instead of shifting every later pairing. The only heap object is
+ * the z_stream of a compressed body, allocated when that body starts and
+ * freed when it ends or by http_conn_release().
  */
 #ifndef FW_HTTP_T_H
 #define FW_HTTP_T_H
@@ -9,39 +22,59 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define HTTP_MAX_PENDING 4  /* pipelined requests awaiting their response */
-#define HTTP_MAX_URL	 512 /* "http://" + host + target, truncated beyond */
+#define HTTP_MAX_PENDING 4    /* pipelined requests awaiting their response */
+#define HTTP_MAX_URL     512  /* "http://" + host + target, truncated beyond */
+#define HTTP_URL_POOL    1024 /* bytes shared by the pending URLs and the target being parsed */
+#define HTTP_MAX_HOST    256  /* Host header value kept (a DNS name is at most 253) */
+#define HTTP_MAX_CTYPE   128  /* Content-Type value kept */
 
+/* One queued request; its URL is in http_conn.url_pool after its predecessors'. */
 struct http_req_info {
-	uint16_t url_len;
-	char url[HTTP_MAX_URL];
-	bool is_head; /* a HEAD request: its response has no body */
+	uint16_t url_len;    /* 0: unknown (no Host, CONNECT) */
+	uint8_t lost_before; /* requests dropped at queue overflow that came before this one */
+	bool is_head;        /* a HEAD request: its response has no body */
+	bool is_connect;     /* a CONNECT request: a 2xx response turns the flow into a tunnel */
+};
+
+/* One direction's parser position. Fields are private to http/. */
+struct http_dir {
+	uint8_t state;
+	uint8_t sink;       /* where the current header value goes */
+	uint8_t name_len;   /* bytes of the header name (or method) so far */
+	uint8_t val_len;    /* bytes in val */
+	uint16_t flags;     /* per-message flags, private to http/ */
+	uint16_t tok_len;   /* bytes of the current token or line, checked against its limit */
+	uint32_t hdr_bytes; /* bytes of the current header block or trailer section */
+	uint64_t length;    /* Content-Length value */
+	uint64_t remaining; /* body bytes left: Content-Length or the current chunk */
+	char name[20];      /* lower-cased header name (long names are not kept) */
+	char val[32];       /* small header values: Content-Length, codings */
 };
 
 struct http_conn {
 	bool bypass;
-	/* request direction */
-	uint8_t req_state;
-	uint16_t req_tok_len;
-	struct http_req_info req_cur;
+	/* pairing */
+	uint8_t pending_count;
+	uint8_t lost_tail;  /* dropped requests after the last queued one */
+	uint16_t pool_used; /* url_pool bytes held by the queued URLs */
 	struct http_req_info pending[HTTP_MAX_PENDING];
-	uint8_t pending_head, pending_count;
+	/* request direction */
+	struct http_dir req;
+	bool req_is_head, req_is_connect, target_abs;
+	uint16_t target_len; /* target bytes stored at url_pool + pool_used */
+	uint16_t host_len;
 	/* response direction */
-	uint8_t rsp_state;
-	uint16_t rsp_tok_len;
-	int status;
-	bool chunked;
-	uint8_t encoding; /* 0 identity, 1 gzip, 2 deflate */
-	bool has_length;
-	uint64_t remaining; /* Content-Length or current chunk bytes left */
-	uint64_t body_bytes;
-	char hdr_name[32];
-	char hdr_val[160];
-	uint8_t hdr_val_len;
-	char content_type[128];
+	struct http_dir rsp;
+	uint16_t status;
+	uint8_t encoding;   /* 0 identity, 1 gzip, 2 deflate, 3 unsupported */
+	uint8_t body_flags; /* decoder state of the current body, private to http/ */
+	uint8_t zhdr;       /* first byte of a deflate body, held to tell zlib from raw */
 	uint8_t content_type_len;
-	void *zs; /* z_stream, allocated when a compressed body starts */
-	struct http_req_info rsp_req; /* the request this response answers */
+	uint64_t body_bytes; /* decoded bytes delivered for the current response */
+	void *zs;            /* z_stream, allocated when a compressed body starts */
+	char content_type[HTTP_MAX_CTYPE];
+	char host[HTTP_MAX_HOST];
+	char url_pool[HTTP_URL_POOL];
 };
 
 #endif

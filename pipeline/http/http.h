@@ -22,19 +22,25 @@
 
 /* What the consumer learns when a response body starts. */
 struct http_msg {
-	int status;		  /* e.g. 200 */
-	struct span url;	  /* "http://host/target" of the paired request; len 0 if unpaired */
+	int status;      /* e.g. 200 */
+	struct span url; /* "http://host/target" of the paired request; len 0 if unpaired */
 	struct span content_type; /* media type and parameters as sent; len 0 if absent */
-	struct span charset;	  /* charset parameter of Content-Type; len 0 if absent */
+	struct span charset;      /* charset parameter of Content-Type; len 0 if absent */
 };
 
 /* Callbacks and limits; one per worker. Spans are valid during the call only. */
 struct http_env {
 	struct counters *c;
 	uint64_t max_body; /* decoded bytes per response; the rest is cut (http_body_limit) */
+	/*
+	 * Called for a final response that has a body (Content-Length > 0,
+	 * chunked, or until close), not for 1xx/204/304/HEAD responses nor for
+	 * a Content-Encoding other than gzip/x-gzip/deflate/identity (counted).
+	 * Then body_data any number of times, then body_end exactly once.
+	 */
 	void (*body_begin)(void *arg, const struct http_msg *m);
 	void (*body_data)(void *arg, struct span data); /* decoded body bytes */
-	void (*body_end)(void *arg, bool complete);	 /* complete: framing said it ended */
+	void (*body_end)(void *arg, bool complete);     /* complete: framing said it ended */
 };
 
 /*
@@ -45,7 +51,7 @@ struct http_env {
  * connection is owned by one worker.
  */
 void http_conn_data(struct http_conn *h, const struct http_env *env, bool from_client,
-		struct span data, void *arg);
+                    struct span data, void *arg);
 
 /*
  * The direction <from_client> closed. A response body delimited by the

@@ -1,0 +1,91 @@
+/*
+ * Shared between http.c (start lines, header fields, pairing) and
+ * http_body.c (message body framing and decoding). Private to http/.
+ */
+#ifndef FW_HTTP_PRIV_H
+#define FW_HTTP_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/counters.h"
+#include "http/http.h"
+
+#define HTTP_MAX_HEADER    16384 /* bytes of one header block (start line included) or trailer */
+#define HTTP_MAX_METHOD    16    /* longest method token accepted */
+#define HTTP_MAX_CHUNK_EXT 4096  /* bytes of a chunk-size line after the size */
+
+/* Parser states of one direction (struct http_dir.state). Zero is "start". */
+enum http_state {
+	HS_START = 0, /* before a start line; empty lines are skipped */
+	HS_METHOD,    /* request line */
+	HS_TARGET,
+	HS_REQ_VERSION,
+	HS_RSP_VERSION, /* status line */
+	HS_STATUS,
+	HS_REASON,
+	HS_HDR_LINE, /* first byte of a field line or of the empty line */
+	HS_HDR_NAME,
+	HS_HDR_VALUE,
+	HS_HDR_END_LF,  /* CR of the empty line seen */
+	HS_BODY_LENGTH, /* body framing, in http_body.c */
+	HS_BODY_CLOSE,
+	HS_CHUNK_SIZE,
+	HS_CHUNK_EXT,
+	HS_CHUNK_DATA,
+	HS_CHUNK_DATA_CR,
+	HS_CHUNK_DATA_LF,
+	HS_TRAILER_LINE,
+	HS_TRAILER_SKIP,
+	HS_TRAILER_END_LF,
+	HS_DEAD, /* direction closed or no longer HTTP: bytes are ignored */
+};
+
+/* struct http_conn.encoding */
+enum http_encoding {
+	HTTP_ENC_IDENTITY = 0,
+	HTTP_ENC_GZIP,
+	HTTP_ENC_DEFLATE,
+	HTTP_ENC_UNSUPPORTED,
+};
+
+/*
+ * Put <h> into bypass: a response body in progress ends with
+ * body_end(complete=false), zlib state is freed, counter <why> is bumped and
+ * every later byte of the connection is ignored.
+ */
+void http_bypass(struct http_conn *h, const struct http_env *env, enum counter_id why, void *arg);
+
+/*
+ * Consume body bytes of direction <d> (h->req or h->rsp) from [p, end) while
+ * d->state is a body state. Response bytes are decoded and delivered; request
+ * bytes are skipped. When the body ends the state goes back to HS_START; on
+ * malformed chunking the connection goes to bypass. Returns the bytes used.
+ */
+size_t http_body_frame(struct http_conn *h, struct http_dir *d, const struct http_env *env,
+                       const uint8_t *p, const uint8_t *end, void *arg);
+
+/*
+ * Start delivering the response body described by <m> (h->encoding already
+ * set): calls env->body_begin unless the coding is unsupported.
+ */
+void http_body_begin(struct http_conn *h, const struct http_env *env, const struct http_msg *m,
+                     void *arg);
+
+/*
+ * End the response body: flush the decoder and call env->body_end once.
+ * <framed> says the framing reached its end; a compressed stream that did not
+ * reach its own end makes the body incomplete anyway.
+ */
+void http_body_finish(struct http_conn *h, const struct http_env *env, bool framed, void *arg);
+
+/*
+ * Enter body state <next> on direction <d>: HS_BODY_LENGTH with <length>
+ * bytes, HS_CHUNK_SIZE, or HS_BODY_CLOSE.
+ */
+void http_body_enter(struct http_dir *d, enum http_state next, uint64_t length);
+
+/* Free the decoder state of <h>, without callbacks. */
+void http_body_free(struct http_conn *h);
+
+#endif
