@@ -1,0 +1,885 @@
+#include "feed/feed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed/normalize.h"
+#include "feed/xml_scan.h"
+
+#define FEED_TITLE_MAX 256
+#define SMALL_ATTR_MAX 24
+
+/* What the current start tag is, once its name is classified. */
+enum elem {
+	E_OTHER = 0,
+	E_ITEM,     /* RSS / RDF <item>, Atom <entry> */
+	E_TITLE,    /* <title> */
+	E_LINK,     /* RSS <link>text</link> */
+	E_ALINK,    /* Atom <link href/>, or a prefixed one (atom:link) inside RSS */
+	E_ID,       /* RSS <guid>, Atom <id> */
+	E_PUB,      /* RSS <pubDate>, Atom <published> */
+	E_DATE2,    /* dc:date, Atom <updated>: only when there is no E_PUB */
+	E_AUTHOR,   /* RSS <author> / dc:creator (text); Atom <author> (container) */
+	E_NAME,     /* Atom <author><name> */
+	E_CATEGORY, /* RSS <category> / dc:subject (text); Atom <category term/> */
+	E_SUMMARY,  /* RSS <description>, Atom <summary> */
+	E_CONTENT,  /* content:encoded, Atom <content> */
+};
+
+/* How a captured field is normalized. */
+enum mode {
+	M_PLAIN = 0, /* text: whitespace folded, UTF-8 validated */
+	M_HTML,      /* escaped HTML: tags stripped, HTML entities decoded */
+	M_XHTML,     /* Atom type="xhtml": the markup is XML elements, their text is taken */
+};
+
+enum { CAP_NONE = -1, CAP_FEED_TITLE = FEED_F__MAX };
+
+enum { SINK_NONE = 0, SINK_HREF, SINK_REL, SINK_TYPE };
+
+/* Sniffing the document's first bytes: BOM, UTF-16, something that is not XML at all. */
+enum head { H_START = 0, H_BOM1, H_BOM2, H_BLANK, H_LT, H_DONE };
+
+struct field_pos {
+	uint32_t off;
+	uint32_t len;
+};
+
+struct feed_parser {
+	struct xml_scan sc;
+	struct feed_env *env;
+	void *arg;
+	uint8_t *item;    /* normalized fields of the current item, max_item bytes */
+	uint8_t *scratch; /* raw (reference-decoded, UTF-8) text of the field being read */
+	uint32_t item_used;
+	uint32_t scratch_len;
+	struct field_pos field[FEED_F__MAX];
+	enum feed_format format;
+	enum normalize_charset cs;
+	bool cs_from_hint; /* the transport named a charset we read: it beats encoding= */
+	bool ignore;       /* not a feed, or unreadable: drop every further byte */
+	bool root_seen;
+	bool in_item;
+	bool item_trunc;    /* some field of this item was cut (counted once, at its end) */
+	bool scratch_full;  /* the raw field text hit max_item */
+	bool link_alt;      /* the link we have is the alternate one, not a fallback */
+	bool pub_from_date; /* published came from dc:date / updated and may be replaced */
+	bool nested_block;  /* the element just opened inside a field is a block one */
+	bool in_pool;
+	uint8_t head;
+	uint8_t mode;
+	enum elem pend_kind; /* the start tag being read */
+	enum elem cur_kind;  /* the element whose text is being captured */
+	int pend;            /* the capture it starts (a field, CAP_FEED_TITLE or CAP_NONE) */
+	int cur;             /* the capture in progress */
+	uint8_t pend_name_len;
+	uint8_t cur_name_len;
+	char pend_name[24]; /* qualified names, to close a field on its own end tag */
+	char cur_name[24];
+	uint32_t depth;
+	uint32_t item_depth;
+	uint32_t author_depth;
+	uint32_t field_depth;
+	uint32_t skip_depth; /* an xhtml <script>/<style> inside a field, skipped */
+	uint8_t rel_len;
+	uint8_t type_len;
+	uint8_t prefix_len;
+	bool have_href;
+	char rel[SMALL_ATTR_MAX];
+	char type[SMALL_ATTR_MAX];
+	char prefix[16]; /* the root element's namespace prefix ("atom" for <atom:feed>) */
+	uint16_t feed_title_len;
+	bool feed_title_done;
+	uint8_t feed_title[FEED_TITLE_MAX];
+	int nitems;
+	uint32_t next_free;
+};
+
+struct feed_env {
+	struct feed_limits lim;
+	struct counters *c;
+	feed_item_fn *on_item;
+	struct feed_parser *parsers;
+	uint8_t *bufs;
+	uint32_t *free_list;
+	uint32_t n_free;
+};
+
+static const uint8_t empty_text[1];
+
+const char *
+feed_format_name(enum feed_format f)
+{
+	switch (f) {
+	case FEED_FMT_RSS:
+		return "rss";
+	case FEED_FMT_ATOM:
+		return "atom";
+	case FEED_FMT_RDF:
+		return "rdf";
+	case FEED_FMT_JSON:
+		return "json";
+	default:
+		return "unknown";
+	}
+}
+
+const char *
+feed_field_name(enum feed_field f)
+{
+	static const char *const names[FEED_F__MAX] = {
+		"title", "link", "id", "published", "author", "category", "summary", "content",
+	};
+
+	return (unsigned)f < FEED_F__MAX ? names[f] : "?";
+}
+
+static bool
+name_is(const char *s, size_t len, const char *lit)
+{
+	return strlen(lit) == len && memcmp(s, lit, len) == 0;
+}
+
+static bool
+attr_is(const char *s, size_t len, const char *lit)
+{
+	return span_eq_ci((struct span){ (const uint8_t *)s, len }, lit) != 0;
+}
+
+/* Splits a qualified name at its last ':' (no namespace resolution: prefixes are conventional). */
+static void
+split_name(const char *name, size_t len, const char **local, size_t *local_len, size_t *prefix_len)
+{
+	const char *colon = memrchr(name, ':', len);
+
+	if (colon == NULL) {
+		*local = name;
+		*local_len = len;
+		*prefix_len = 0;
+		return;
+	}
+	*local = colon + 1;
+	*local_len = len - (size_t)(colon + 1 - name);
+	*prefix_len = (size_t)(colon - name);
+}
+
+static enum elem
+classify_rss(const char *l, size_t n, bool prefixed)
+{
+	if (prefixed) {
+		if (name_is(l, n, "encoded")) {
+			return E_CONTENT;
+		}
+		if (name_is(l, n, "creator")) {
+			return E_AUTHOR;
+		}
+		if (name_is(l, n, "date")) {
+			return E_DATE2;
+		}
+		if (name_is(l, n, "subject")) {
+			return E_CATEGORY;
+		}
+		if (name_is(l, n, "link")) {
+			return E_ALINK;
+		}
+		return E_OTHER;
+	}
+	if (name_is(l, n, "item")) {
+		return E_ITEM;
+	}
+	if (name_is(l, n, "title")) {
+		return E_TITLE;
+	}
+	if (name_is(l, n, "link")) {
+		return E_LINK;
+	}
+	if (name_is(l, n, "guid")) {
+		return E_ID;
+	}
+	if (name_is(l, n, "pubDate")) {
+		return E_PUB;
+	}
+	if (name_is(l, n, "author")) {
+		return E_AUTHOR;
+	}
+	if (name_is(l, n, "category")) {
+		return E_CATEGORY;
+	}
+	if (name_is(l, n, "description")) {
+		return E_SUMMARY;
+	}
+	return E_OTHER;
+}
+
+static enum elem
+classify_atom(const char *l, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum elem e;
+	} t[] = {
+		{ "entry", E_ITEM },      { "title", E_TITLE },     { "link", E_ALINK },
+		{ "id", E_ID },           { "published", E_PUB },   { "updated", E_DATE2 },
+		{ "author", E_AUTHOR },   { "name", E_NAME },       { "category", E_CATEGORY },
+		{ "summary", E_SUMMARY }, { "content", E_CONTENT },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (name_is(l, n, t[i].name)) {
+			return t[i].e;
+		}
+	}
+	return E_OTHER;
+}
+
+static int
+field_of(enum elem e)
+{
+	switch (e) {
+	case E_TITLE:
+		return FEED_F_TITLE;
+	case E_LINK:
+	case E_ALINK:
+		return FEED_F_LINK;
+	case E_ID:
+		return FEED_F_ID;
+	case E_PUB:
+	case E_DATE2:
+		return FEED_F_PUBLISHED;
+	case E_AUTHOR:
+	case E_NAME:
+		return FEED_F_AUTHOR;
+	case E_CATEGORY:
+		return FEED_F_CATEGORY;
+	case E_SUMMARY:
+		return FEED_F_SUMMARY;
+	case E_CONTENT:
+		return FEED_F_CONTENT;
+	default:
+		return CAP_NONE;
+	}
+}
+
+/* Raw field text into scratch; single-byte charsets become UTF-8 here, so the rest sees UTF-8. */
+static void
+scratch_add(struct feed_parser *p, const uint8_t *s, size_t n, bool raw)
+{
+	const uint32_t cap = p->env->lim.max_item;
+	size_t room, i;
+
+	if (p->scratch_full) {
+		return;
+	}
+	if (raw && p->cs == NORMALIZE_CS_CP1252) {
+		for (i = 0; i < n; i++) {
+			uint8_t u[3];
+			size_t k = normalize_cp1252_put(u, s[i]);
+
+			if (cap - p->scratch_len < k) {
+				p->scratch_full = true;
+				return;
+			}
+			memcpy(p->scratch + p->scratch_len, u, k);
+			p->scratch_len += (uint32_t)k;
+		}
+		return;
+	}
+	room = cap - p->scratch_len;
+	if (n > room) {
+		n = normalize_utf8_boundary(s, room);
+		p->scratch_full = true;
+	}
+	memcpy(p->scratch + p->scratch_len, s, n);
+	p->scratch_len += (uint32_t)n;
+}
+
+/*
+ * Normalizes the scratch text into the item as field <f>. Categories and
+ * authors accumulate, joined by ", "; other fields keep their first value
+ * unless <replace>.
+ */
+static void
+commit(struct feed_parser *p, int f, unsigned flags, bool replace)
+{
+	const uint32_t cap = p->env->lim.max_item;
+	struct field_pos *fp = &p->field[f];
+	const bool join = (f == FEED_F_CATEGORY || f == FEED_F_AUTHOR) && fp->len > 0;
+	bool trunc = p->scratch_full;
+	uint32_t start, n;
+
+	if (fp->len > 0 && !join && !replace) {
+		return;
+	}
+	if (join && fp->off + fp->len != p->item_used) {
+		/* Not at the end of the buffer any more: move it there so the join stays contiguous. */
+		if (cap - p->item_used < fp->len) {
+			p->item_trunc = true;
+			return;
+		}
+		memmove(p->item + p->item_used, p->item + fp->off, fp->len);
+		fp->off = p->item_used;
+		p->item_used += fp->len;
+	}
+	start = p->item_used;
+	if (join) {
+		if (cap - start < 2) {
+			p->item_trunc = true;
+			return;
+		}
+		start += 2;
+	}
+	n = (uint32_t)normalize_text(p->item + start, cap - start, p->scratch, p->scratch_len,
+	                             flags, &trunc);
+	if (trunc) {
+		p->item_trunc = true;
+	}
+	if (n == 0) {
+		return;
+	}
+	if (join) {
+		p->item[p->item_used] = ',';
+		p->item[p->item_used + 1] = ' ';
+		fp->len += n + 2;
+	} else {
+		fp->off = start;
+		fp->len = n;
+	}
+	p->item_used = start + n;
+}
+
+static void
+field_end(struct feed_parser *p)
+{
+	bool trunc = false;
+	unsigned flags = p->mode == M_HTML ? NORMALIZE_HTML : 0;
+
+	if (p->cur == CAP_FEED_TITLE) {
+		p->feed_title_len =
+		        (uint16_t)normalize_text(p->feed_title, sizeof(p->feed_title), p->scratch,
+		                                 p->scratch_len, flags, &trunc);
+		p->feed_title_done = true;
+	} else if (p->cur == FEED_F_PUBLISHED) {
+		bool from_date = p->cur_kind == E_DATE2;
+
+		if (p->field[FEED_F_PUBLISHED].len == 0 || (p->pub_from_date && !from_date)) {
+			commit(p, FEED_F_PUBLISHED, flags, true);
+			p->pub_from_date = from_date;
+		}
+	} else if (p->cur == FEED_F_LINK) {
+		/* RSS <link> text beats an atom:link fallback. */
+		commit(p, FEED_F_LINK, flags, !p->link_alt);
+		p->link_alt = true;
+	} else {
+		commit(p, p->cur, flags, false);
+	}
+	p->cur = CAP_NONE;
+	p->sc.want_text = false;
+}
+
+static void
+item_reset(struct feed_parser *p)
+{
+	p->in_item = false;
+	p->item_used = 0;
+	p->item_trunc = false;
+	p->link_alt = false;
+	p->pub_from_date = false;
+	p->author_depth = 0;
+	memset(p->field, 0, sizeof(p->field));
+}
+
+static void
+item_end(struct feed_parser *p)
+{
+	struct feed_env *env = p->env;
+	struct feed_item it;
+	int i;
+
+	it.format = p->format;
+	it.feed_title.ptr = p->feed_title;
+	it.feed_title.len = p->feed_title_len;
+	for (i = 0; i < FEED_F__MAX; i++) {
+		it.field[i].ptr = p->field[i].len > 0 ? p->item + p->field[i].off : empty_text;
+		it.field[i].len = p->field[i].len;
+	}
+	counters_inc(env->c, CNT_feed_items);
+	if (p->item_trunc) {
+		counters_inc(env->c, CNT_feed_item_truncated);
+	}
+	p->nitems++;
+	if (env->on_item != NULL) {
+		env->on_item(p->arg, &it);
+	}
+	item_reset(p);
+}
+
+static void
+detect_root(struct feed_parser *p, const char *name, size_t len)
+{
+	const char *local;
+	size_t local_len, prefix_len;
+
+	split_name(name, len, &local, &local_len, &prefix_len);
+	p->root_seen = true;
+	if (name_is(local, local_len, "rss")) {
+		p->format = FEED_FMT_RSS;
+	} else if (name_is(local, local_len, "feed") && prefix_len < sizeof(p->prefix)) {
+		p->format = FEED_FMT_ATOM;
+		memcpy(p->prefix, name, prefix_len);
+		p->prefix_len = (uint8_t)prefix_len;
+	} else if (name_is(local, local_len, "RDF")) {
+		p->format = FEED_FMT_RDF;
+	} else {
+		counters_inc(p->env->c, CNT_feed_unknown_format);
+		p->ignore = true;
+		p->sc.stop = true;
+	}
+}
+
+static void
+on_start(void *arg, const char *name, size_t len)
+{
+	struct feed_parser *p = arg;
+	const char *local;
+	size_t local_len, prefix_len;
+	enum elem e;
+
+	p->depth++;
+	p->pend = CAP_NONE;
+	p->pend_kind = E_OTHER;
+	if (!p->root_seen) {
+		detect_root(p, name, len);
+		return;
+	}
+	split_name(name, len, &local, &local_len, &prefix_len);
+	if (p->cur != CAP_NONE) {
+		/* Markup inside a field (xhtml content, unescaped HTML in RSS): keep its text. */
+		p->nested_block = !normalize_html_inline(local, local_len);
+		if (p->skip_depth == 0 &&
+		    (name_is(local, local_len, "script") || name_is(local, local_len, "style"))) {
+			p->skip_depth = p->depth;
+			p->sc.want_text = false;
+		} else if (p->skip_depth == 0 && p->nested_block) {
+			scratch_add(p, (const uint8_t *)" ", 1, false);
+		}
+		return;
+	}
+	if (p->format == FEED_FMT_ATOM) {
+		bool ours = prefix_len == p->prefix_len && memcmp(name, p->prefix, prefix_len) == 0;
+
+		e = ours ? classify_atom(local, local_len) : E_OTHER;
+	} else {
+		e = classify_rss(local, local_len, prefix_len > 0);
+	}
+	p->pend_kind = e;
+	if (!p->in_item) {
+		if (e == E_ITEM) {
+			item_reset(p);
+			p->in_item = true;
+			p->item_depth = p->depth;
+		} else if (e == E_TITLE && !p->feed_title_done &&
+		           p->depth == (p->format == FEED_FMT_ATOM ? 2u : 3u)) {
+			p->pend = CAP_FEED_TITLE;
+		}
+	} else if (p->depth == p->item_depth + 1) {
+		if (e == E_AUTHOR && p->format == FEED_FMT_ATOM) {
+			p->author_depth = p->depth;
+		} else if (e != E_NAME && e != E_ITEM) {
+			p->pend = field_of(e);
+		}
+	} else if (e == E_NAME && p->author_depth != 0 && p->depth == p->author_depth + 1) {
+		p->pend = FEED_F_AUTHOR;
+	}
+	if (p->pend != CAP_NONE) {
+		p->pend_name_len = (uint8_t)(len < sizeof(p->pend_name) ? len : 0);
+		memcpy(p->pend_name, name, p->pend_name_len);
+		p->scratch_len = 0;
+		p->scratch_full = false;
+		p->rel_len = 0;
+		p->type_len = 0;
+		p->have_href = false;
+	}
+}
+
+static int
+on_attr(void *arg, const char *name, size_t len)
+{
+	struct feed_parser *p = arg;
+
+	if (p->pend == CAP_NONE) {
+		return SINK_NONE;
+	}
+	if (p->pend_kind == E_ALINK) {
+		if (name_is(name, len, "href")) {
+			p->have_href = true;
+			return SINK_HREF;
+		}
+		return name_is(name, len, "rel") ? SINK_REL : SINK_NONE;
+	}
+	if (p->format != FEED_FMT_ATOM) {
+		return SINK_NONE;
+	}
+	if (p->pend_kind == E_CATEGORY && name_is(name, len, "term")) {
+		p->have_href = true;
+		return SINK_HREF;
+	}
+	if (name_is(name, len, "type")) {
+		return SINK_TYPE;
+	}
+	return SINK_NONE;
+}
+
+static void
+on_attr_value(void *arg, int sink, const uint8_t *s, size_t n, bool raw)
+{
+	struct feed_parser *p = arg;
+	char *dst = sink == SINK_REL ? p->rel : p->type;
+	uint8_t *len = sink == SINK_REL ? &p->rel_len : &p->type_len;
+
+	if (sink == SINK_HREF) {
+		scratch_add(p, s, n, raw);
+		return;
+	}
+	if (n > (size_t)(SMALL_ATTR_MAX - *len)) {
+		n = (size_t)(SMALL_ATTR_MAX - *len);
+	}
+	memcpy(dst + *len, s, n);
+	*len = (uint8_t)(*len + n);
+}
+
+/* The element at the current depth ends (end tag, or the end of an empty element). */
+static void
+element_end(struct feed_parser *p, bool block)
+{
+	if (p->depth == 0) {
+		return;
+	}
+	if (p->cur != CAP_NONE) {
+		if (p->skip_depth != 0) {
+			if (p->depth == p->skip_depth) {
+				p->skip_depth = 0;
+				p->sc.want_text = true;
+			}
+		} else if (p->depth == p->field_depth) {
+			field_end(p);
+		} else if (p->depth > p->field_depth && block) {
+			scratch_add(p, (const uint8_t *)" ", 1, false);
+		}
+	} else if (p->in_item && p->depth == p->item_depth) {
+		item_end(p);
+	} else if (p->depth == p->author_depth) {
+		p->author_depth = 0;
+	}
+	p->depth--;
+}
+
+/* Atom's type attribute (RFC 4287 §3.1.1) picks how a text construct is read. */
+static bool
+atom_mode(struct feed_parser *p, uint8_t *mode)
+{
+	struct span t = { (const uint8_t *)p->type, p->type_len };
+
+	if (t.len == 0 || span_eq_ci(t, "text") || span_eq_ci(t, "text/plain")) {
+		*mode = M_PLAIN;
+	} else if (span_eq_ci(t, "html") || span_eq_ci(t, "text/html")) {
+		*mode = M_HTML;
+	} else if (span_eq_ci(t, "xhtml") || span_eq_ci(t, "application/xhtml+xml")) {
+		*mode = M_XHTML;
+	} else {
+		/* Some other media type (base64 image, ...): nothing to read. */
+		return false;
+	}
+	return true;
+}
+
+static void
+on_start_end(void *arg, bool empty)
+{
+	struct feed_parser *p = arg;
+	int f = p->pend;
+
+	if (f != CAP_NONE) {
+		p->pend = CAP_NONE;
+		if (p->pend_kind == E_ALINK || (p->pend_kind == E_CATEGORY && p->have_href)) {
+			if (p->have_href && p->pend_kind == E_ALINK) {
+				bool alt =
+				        p->rel_len == 0 || attr_is(p->rel, p->rel_len, "alternate");
+
+				commit(p, FEED_F_LINK, 0, alt && !p->link_alt);
+				p->link_alt = p->link_alt || alt;
+			} else if (p->have_href) {
+				commit(p, FEED_F_CATEGORY, 0, false);
+			}
+		} else if (p->format != FEED_FMT_ATOM || atom_mode(p, &p->mode)) {
+			if (p->format != FEED_FMT_ATOM) {
+				p->mode = (f == FEED_F_SUMMARY || f == FEED_F_CONTENT) ? M_HTML
+				                                                       : M_PLAIN;
+			}
+			if (f == FEED_F_TITLE || f == CAP_FEED_TITLE) {
+				/* Titles carry escaped HTML often enough, whatever they declare. */
+				p->mode = p->mode == M_XHTML ? M_XHTML : M_HTML;
+			}
+			p->cur = f;
+			p->cur_kind = p->pend_kind;
+			memcpy(p->cur_name, p->pend_name, p->pend_name_len);
+			p->cur_name_len = p->pend_name_len;
+			p->field_depth = p->depth;
+			p->scratch_len = 0;
+			p->scratch_full = false;
+			p->sc.want_text = true;
+		}
+	}
+	if (empty) {
+		element_end(p, p->nested_block);
+	}
+}
+
+static void
+on_end(void *arg, const char *name, size_t len)
+{
+	struct feed_parser *p = arg;
+	const char *local;
+	size_t local_len, prefix_len;
+	bool block = false;
+
+	split_name(name, len, &local, &local_len, &prefix_len);
+	if (p->cur != CAP_NONE && p->depth > p->field_depth) {
+		if (p->cur_name_len > 0 && len == p->cur_name_len &&
+		    memcmp(name, p->cur_name, len) == 0) {
+			/*
+			 * The field's own end tag while we think we are deeper: unescaped
+			 * HTML with void elements (<br>, <img>) inside it. Close the field.
+			 */
+			p->depth = p->field_depth;
+			p->skip_depth = 0;
+		} else {
+			block = !normalize_html_inline(local, local_len);
+		}
+	} else if (p->cur == CAP_NONE && p->in_item && p->depth > p->item_depth &&
+	           (name_is(local, local_len, "item") || name_is(local, local_len, "entry"))) {
+		/* The same for an item's end tag. */
+		p->depth = p->item_depth;
+	}
+	element_end(p, block);
+}
+
+static void
+on_text(void *arg, const uint8_t *s, size_t n, bool raw)
+{
+	scratch_add(arg, s, n, raw);
+}
+
+static void
+on_encoding(void *arg, const char *name, size_t len)
+{
+	struct feed_parser *p = arg;
+	enum normalize_charset cs;
+
+	if (p->cs_from_hint) {
+		return;
+	}
+	cs = normalize_charset_from_name(name, len);
+	/* A declaration we could read in 8 bits is not UTF-16 whatever it says: read it as UTF-8. */
+	p->cs = cs == NORMALIZE_CS_CP1252 ? NORMALIZE_CS_CP1252 : NORMALIZE_CS_UTF8;
+}
+
+static const struct xml_scan_ops scan_ops = {
+	.start = on_start,
+	.attr = on_attr,
+	.attr_value = on_attr_value,
+	.start_end = on_start_end,
+	.end = on_end,
+	.text = on_text,
+	.encoding = on_encoding,
+};
+
+struct feed_env *
+feed_env_create(const struct feed_limits *lim, struct counters *c, feed_item_fn *on_item)
+{
+	struct feed_env *env = NULL;
+	uint32_t i;
+
+	if (lim == NULL || c == NULL) {
+		return NULL;
+	}
+	env = calloc(1, sizeof(*env));
+	if (env == NULL) {
+		goto fail;
+	}
+	env->lim = *lim;
+	env->c = c;
+	env->on_item = on_item;
+	env->parsers = calloc(lim->max_parsers + 1u, sizeof(*env->parsers));
+	env->free_list = calloc(lim->max_parsers + 1u, sizeof(*env->free_list));
+	/* Two buffers per parser: the item's normalized fields and one field's raw text. */
+	env->bufs = calloc((size_t)lim->max_parsers * 2u + 1u, (size_t)lim->max_item + 1u);
+	if (env->parsers == NULL || env->free_list == NULL || env->bufs == NULL) {
+		goto fail;
+	}
+	for (i = 0; i < lim->max_parsers; i++) {
+		env->free_list[env->n_free++] = lim->max_parsers - 1u - i;
+	}
+	return env;
+fail:
+	feed_env_free(env);
+	return NULL;
+}
+
+void
+feed_env_free(struct feed_env *env)
+{
+	if (env == NULL) {
+		return;
+	}
+	free(env->bufs);
+	free(env->free_list);
+	free(env->parsers);
+	free(env);
+}
+
+struct feed_parser *
+feed_parser_open(struct feed_env *env, struct span charset, void *arg)
+{
+	struct feed_parser *p;
+	uint32_t idx;
+	enum normalize_charset cs;
+
+	if (env->n_free == 0) {
+		counters_inc(env->c, CNT_feed_pool_empty);
+		return NULL;
+	}
+	idx = env->free_list[--env->n_free];
+	p = &env->parsers[idx];
+	memset(p, 0, sizeof(*p));
+	p->env = env;
+	p->arg = arg;
+	p->next_free = idx;
+	p->in_pool = true;
+	p->item = env->bufs + (size_t)idx * 2u * ((size_t)env->lim.max_item + 1u);
+	p->scratch = p->item + env->lim.max_item + 1u;
+	p->cur = CAP_NONE;
+	p->pend = CAP_NONE;
+	/*
+	 * The transport's charset wins over encoding= (RFC 7303 §3.2 / RFC 3023
+	 * §3.1); without one we use the declaration, not RFC 3023's US-ASCII
+	 * default for text/xml, which no feed relies on. Labels we cannot read
+	 * leave the choice to the declaration; UTF-16 is caught from the bytes.
+	 */
+	cs = normalize_charset_from_name((const char *)charset.ptr, charset.len);
+	if (charset.len > 0 && (cs == NORMALIZE_CS_UTF8 || cs == NORMALIZE_CS_CP1252)) {
+		p->cs = cs;
+		p->cs_from_hint = true;
+	}
+	counters_inc(env->c, CNT_feed_documents);
+	return p;
+}
+
+/* The first bytes, before the scanner: a BOM, UTF-16, or a document that cannot be XML. */
+static size_t
+sniff(struct feed_parser *p, const uint8_t *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p->head != H_LT; i++) {
+		uint8_t c = s[i];
+		bool blank = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+
+		switch (p->head) {
+		case H_START:
+			if (c == 0xFE || c == 0xFF || c == 0x00) {
+				/* A UTF-16 BOM or a NUL high byte: not supported yet. */
+				counters_inc(p->env->c, CNT_feed_bad_xml);
+				p->ignore = true;
+				return n;
+			}
+			p->head = c == 0xEF ? H_BOM1 : c == '<' ? H_LT : blank ? H_BLANK : H_DONE;
+			break;
+		case H_BOM1:
+			p->head = c == 0xBB ? H_BOM2 : H_DONE;
+			break;
+		case H_BOM2:
+			p->head = c == 0xBF ? H_BLANK : H_DONE;
+			break;
+		default:
+			p->head = c == '<' ? H_LT : blank ? H_BLANK : H_DONE;
+			break;
+		}
+		if (p->head == H_DONE) {
+			/* JSON, plain text, garbage: no markup to look for. */
+			counters_inc(p->env->c, CNT_feed_unknown_format);
+			p->ignore = true;
+			return n;
+		}
+	}
+	if (i == n) {
+		return n;
+	}
+	/* The byte after the first '<'. */
+	if (s[i] == 0x00) {
+		counters_inc(p->env->c, CNT_feed_bad_xml);
+		p->ignore = true;
+		return n;
+	}
+	p->head = H_DONE;
+	xml_scan_feed(&p->sc, &scan_ops, p, (const uint8_t *)"<", 1);
+	return i;
+}
+
+void
+feed_parser_data(struct feed_parser *p, struct span data)
+{
+	const uint8_t *s = data.ptr;
+	size_t n = data.len, used;
+
+	if (p == NULL || p->ignore || n == 0) {
+		return;
+	}
+	if (p->head != H_DONE) {
+		used = sniff(p, s, n);
+		if (p->ignore || used == n) {
+			return;
+		}
+		s += used;
+		n -= used;
+	}
+	xml_scan_feed(&p->sc, &scan_ops, p, s, n);
+}
+
+void
+feed_parser_close(struct feed_parser *p)
+{
+	struct feed_env *env;
+
+	if (p == NULL || !p->in_pool) {
+		return;
+	}
+	env = p->env;
+	if (!p->ignore && p->head != H_START && !p->root_seen) {
+		/* Markup started but no element ever did: not a feed either. */
+		counters_inc(env->c, CNT_feed_unknown_format);
+	}
+	p->in_pool = false;
+	env->free_list[env->n_free++] = p->next_free;
+}
+
+enum feed_format
+feed_parser_format(const struct feed_parser *p)
+{
+	return p->format;
+}
+
+int
+feed_parse_document(struct feed_env *env, struct span doc, struct span charset, void *arg)
+{
+	struct feed_parser *p = feed_parser_open(env, charset, arg);
+	int n;
+
+	if (p == NULL) {
+		return -1;
+	}
+	feed_parser_data(p, doc);
+	n = p->nitems;
+	feed_parser_close(p);
+	return n;
+}

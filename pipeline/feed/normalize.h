@@ -1,0 +1,100 @@
+/*
+ * Text normalization for feed fields: everything the matcher needs to see
+ * plain, valid UTF-8. The XML scanner decodes XML entities and unwraps CDATA
+ * as it copies a field's text (converting single-byte charsets to UTF-8 on
+ * the way); when the field ends, normalize_text() turns that text into its
+ * final form: tags stripped and HTML entities decoded (HTML fields only),
+ * whitespace (including U+00A0) folded to single spaces and trimmed, and
+ * invalid UTF-8 replaced by U+FFFD. All functions are pure, allocation-free
+ * and safe on any thread.
+ */
+#ifndef FW_NORMALIZE_H
+#define FW_NORMALIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* U+FFFD REPLACEMENT CHARACTER, what every invalid sequence or reference becomes. */
+#define NORMALIZE_REPLACEMENT 0xFFFDu
+
+/* The longest entity name (between '&' and ';') either decoder looks up. */
+#define NORMALIZE_ENTITY_MAX 12
+
+/* The charsets a document can be read in. */
+enum normalize_charset {
+	NORMALIZE_CS_UTF8 = 0, /* the default; validated, invalid bytes -> U+FFFD */
+	NORMALIZE_CS_CP1252,   /* windows-1252; also ISO-8859-1, latin1, US-ASCII (WHATWG) */
+	NORMALIZE_CS_UTF16,    /* UTF-16 of either order: not supported, the document is dropped */
+	NORMALIZE_CS_UNKNOWN,  /* a label we do not know: read as UTF-8 */
+};
+
+/* normalize_text() flags. */
+enum {
+	NORMALIZE_HTML = 1u << 0, /* strip tags (script/style bodies too), decode HTML entities */
+};
+
+/*
+ * The charset named by label <name> (<len> bytes, not NUL-terminated; ASCII
+ * case and surrounding quotes/blanks ignored), as found in an HTTP charset
+ * parameter or an XML declaration's encoding=.
+ */
+enum normalize_charset normalize_charset_from_name(const char *name, size_t len);
+
+/*
+ * Appends the UTF-8 encoding of windows-1252 byte <b> to <out> (room for 3
+ * bytes). Bytes 0x81, 0x8D, 0x8F, 0x90 and 0x9D, undefined in windows-1252,
+ * map to the C1 control of the same value (as WHATWG does). Returns the
+ * number of bytes written (1 to 3).
+ */
+size_t normalize_cp1252_put(uint8_t *out, uint8_t b);
+
+/*
+ * Appends the UTF-8 encoding of code point <cp> to <out> (room for 4
+ * bytes); surrogates and values above U+10FFFF become U+FFFD. Returns the
+ * number of bytes written.
+ */
+size_t normalize_utf8_put(uint8_t *out, uint32_t cp);
+
+/*
+ * Decodes the entity whose name (between '&' and ';') is <name>, <len>
+ * bytes. "#NNN" and "#xHH" are numeric references: 0, surrogates, values
+ * above U+10FFFF, U+FFFE/U+FFFF, C0 controls other than tab/LF/CR and
+ * malformed digits give U+FFFD; 0x80-0x9F are read as windows-1252 (what
+ * the feeds that write &#146; mean). Named entities: with <html> false only
+ * the five XML ones (amp lt gt quot apos), with <html> true also the HTML
+ * Latin-1, typographic, Greek and symbol entities. Returns the code point,
+ * or 0 if <name> is not an entity we know (the caller keeps it literally).
+ */
+uint32_t normalize_entity(const char *name, size_t len, bool html);
+
+/*
+ * Writes the normalized form of <src> (<len> bytes, any content) to <dst>
+ * (<cap> bytes; <dst> and <src> must not overlap): with NORMALIZE_HTML in
+ * <flags>, tags and comments are removed (block-level tags and unknown tags
+ * leave a space, inline ones like <b> or <a> nothing), <script> and <style>
+ * elements are removed with their content, and HTML entities are decoded;
+ * then runs of whitespace (ASCII blanks, controls, U+00A0 and the other
+ * Unicode spaces) become one space, leading and trailing space is dropped,
+ * and invalid UTF-8 becomes U+FFFD. If the result does not fit in <cap>, it
+ * is cut at a UTF-8 character boundary and <*truncated> is set (otherwise
+ * left alone). Returns the number of bytes written; the output is valid UTF-8.
+ */
+size_t normalize_text(uint8_t *dst, size_t cap, const uint8_t *src, size_t len, unsigned flags,
+                      bool *truncated);
+
+/*
+ * Whether the HTML element <name> (<len> bytes, ASCII case ignored, no
+ * prefix) is inline (b, i, a, span, em, ...): its tags join the text around
+ * them without a space, where block and unknown elements separate words.
+ */
+bool normalize_html_inline(const char *name, size_t len);
+
+/*
+ * Length of the longest prefix of <s> (<len> bytes) that does not end inside
+ * a UTF-8 sequence: <len> minus an incomplete trailing lead sequence, if
+ * any. Used to cut raw text at a character boundary.
+ */
+size_t normalize_utf8_boundary(const uint8_t *s, size_t len);
+
+#endif

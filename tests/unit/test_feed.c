@@ -1,0 +1,710 @@
+#include "feed/feed.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guard.h"
+
+#define MAX_ITEMS 8
+
+/* What the callback saw: every field copied out as a C string. */
+struct got {
+	int n;
+	enum feed_format format[MAX_ITEMS];
+	char *feed_title[MAX_ITEMS];
+	char *field[MAX_ITEMS][FEED_F__MAX];
+};
+
+static char *
+copy_span(struct span s)
+{
+	char *c = malloc(s.len + 1);
+
+	memcpy(c, s.ptr, s.len);
+	c[s.len] = 0;
+	return c;
+}
+
+static void
+on_item(void *arg, const struct feed_item *it)
+{
+	struct got *g = arg;
+	int i;
+
+	if (g->n == MAX_ITEMS) {
+		CU_FAIL("too many items");
+		return;
+	}
+	g->format[g->n] = it->format;
+	g->feed_title[g->n] = copy_span(it->feed_title);
+	for (i = 0; i < FEED_F__MAX; i++) {
+		CU_ASSERT_PTR_NOT_NULL(it->field[i].ptr);
+		g->field[g->n][i] = copy_span(it->field[i]);
+	}
+	g->n++;
+}
+
+static void
+got_free(struct got *g)
+{
+	int i, j;
+
+	for (i = 0; i < g->n; i++) {
+		free(g->feed_title[i]);
+		for (j = 0; j < FEED_F__MAX; j++) {
+			free(g->field[i][j]);
+		}
+	}
+	memset(g, 0, sizeof(*g));
+}
+
+static bool
+got_equal(const struct got *a, const struct got *b)
+{
+	int i, j;
+
+	if (a->n != b->n) {
+		return false;
+	}
+	for (i = 0; i < a->n; i++) {
+		if (a->format[i] != b->format[i] ||
+		    strcmp(a->feed_title[i], b->feed_title[i]) != 0) {
+			return false;
+		}
+		for (j = 0; j < FEED_F__MAX; j++) {
+			if (strcmp(a->field[i][j], b->field[i][j]) != 0) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static struct counters cnt;
+
+static struct feed_env *
+env_new(uint32_t max_item, uint32_t max_parsers)
+{
+	struct feed_limits lim = { max_item, max_parsers };
+
+	memset(&cnt, 0, sizeof(cnt));
+	return feed_env_create(&lim, &cnt, on_item);
+}
+
+/* Feeds <doc> in pieces cut at <cuts> (ascending), each piece right before a guard page. */
+static void
+parse_pieces(struct feed_env *env, const char *doc, size_t len, const size_t *cuts, int ncuts,
+             const char *charset, struct got *g)
+{
+	struct feed_parser *p = feed_parser_open(env, span_str(charset), g);
+	size_t from = 0;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (i = 0; i <= ncuts; i++) {
+		size_t to = i < ncuts ? cuts[i] : len;
+		uint8_t *piece = guard_dup(doc + from, to - from);
+
+		feed_parser_data(p, (struct span){ piece, to - from });
+		guard_free(piece);
+		from = to;
+	}
+	feed_parser_close(p);
+}
+
+static void
+parse_whole(struct feed_env *env, const char *doc, const char *charset, struct got *g)
+{
+	parse_pieces(env, doc, strlen(doc), NULL, 0, charset, g);
+}
+
+/* Every two-piece split and the one-byte-at-a-time split give exactly the whole-document items. */
+static void
+check_splits(const char *doc)
+{
+	struct feed_env *env = env_new(4096, 2);
+	size_t len = strlen(doc), k, *cuts;
+	struct got whole = { 0 }, part = { 0 };
+	int bad = 0;
+
+	parse_whole(env, doc, "", &whole);
+	CU_ASSERT(whole.n > 0);
+	for (k = 0; k <= len; k++) {
+		parse_pieces(env, doc, len, &k, 1, "", &part);
+		if (!got_equal(&whole, &part)) {
+			if (bad++ == 0) {
+				fprintf(stderr, "\nsplit at %zu differs\n", k);
+			}
+		}
+		got_free(&part);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	cuts = malloc(len * sizeof(*cuts));
+	for (k = 0; k < len; k++) {
+		cuts[k] = k + 1;
+	}
+	parse_pieces(env, doc, len, cuts, (int)len - 1, "", &part);
+	CU_ASSERT_TRUE(got_equal(&whole, &part));
+	free(cuts);
+	got_free(&part);
+	got_free(&whole);
+	feed_env_free(env);
+}
+
+/* A BBC-style RSS 2.0 feed: CDATA, content:encoded, dc:creator, escaped HTML, a DOCTYPE. */
+static const char rss_doc[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<?xml-stylesheet title=\"XSL_formatting\" type=\"text/xsl\" href=\"/rss.xsl\"?>\n"
+        "<!DOCTYPE rss [ <!ENTITY copy \"(c)\"> <!ENTITY e \"a>b<feed>\"> ]>\n"
+        "<rss xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
+        "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" "
+        "xmlns:atom=\"http://www.w3.org/2005/Atom\" version=\"2.0\" "
+        "xmlns:media=\"http://search.yahoo.com/mrss/\">\n"
+        "  <channel>\n"
+        "    <title><![CDATA[BBC News - World]]></title>\n"
+        "    <description><![CDATA[BBC News - World]]></description>\n"
+        "    <link>https://www.bbc.co.uk/news/world</link>\n"
+        "    <image>\n"
+        "      <url>https://news.bbcimg.co.uk/nol/shared/img/bbc_news_120x60.gif</url>\n"
+        "      <title>Not the feed title</title>\n"
+        "    </image>\n"
+        "    <atom:link href=\"https://feeds.bbci.co.uk/news/world/rss.xml\" rel=\"self\" "
+        "type=\"application/rss+xml\"/>\n"
+        "    <!-- a comment with <item><title>fake</title></item> inside -->\n"
+        "    <item>\n"
+        "      <!-- <b>x</b> -> y <title>fake</title> -->\n"
+        "      <title><![CDATA[Lavrov meets Foreign Secretary in Moscow]]></title>\n"
+        "      <description><![CDATA[Talks on the <b>Iran nuclear deal</b> &amp; North "
+        "Korea [1]] x].]]></description>\n"
+        "      <link>https://www.bbc.co.uk/news/world-europe-42467921</link>\n"
+        "      <guid isPermaLink=\"true\">https://www.bbc.co.uk/news/world-europe-42467921</guid>\n"
+        "      <pubDate>Fri, 22 Dec 2017 09:51:39 GMT</pubDate>\n"
+        "      <dc:creator>Jonathan Marcus</dc:creator>\n"
+        "      <category>Europe</category>\n"
+        "      <dc:creator>Steve Rosenberg</dc:creator>\n"
+        "      <category domain=\"x\">Diplomacy</category>\n"
+        "      <media:thumbnail width=\"240\" height=\"135\" "
+        "url=\"https://ichef.bbci.co.uk/x.jpg\"/>\n"
+        "      <media:title>Not the item title</media:title>\n"
+        "      <content:encoded><![CDATA[<p>Boris Johnson&rsquo;s visit is the first in five "
+        "years.</p><script>track(\"x > y\")</script><p>Sergei&nbsp;Lavrov "
+        "said\xE2\x80\xA6]]]]><![CDATA[></p>]]></content:encoded>\n"
+        "    </item>\n"
+        "    <item>\n"
+        "      <title>Caf&#233; owner&#x2019;s &quot;surprise&quot; &amp;amp; more</title>\n"
+        "      <description>&lt;p&gt;Hello &amp;amp; "
+        "&lt;b&gt;world&lt;/b&gt;&lt;/p&gt;</description>\n"
+        "      <link>\n        https://www.bbc.co.uk/news/world-2\n      </link>\n"
+        "      <guid isPermaLink='false'>urn:bbc:2</guid>\n"
+        "      <pubDate>Sat, 23 Dec 2017 10:00:00 GMT</pubDate>\n"
+        "      <dc:date>2017-12-23T10:00:00Z</dc:date>\n"
+        "      <?ignored pi <item> ?>\n"
+        "    </item>\n"
+        "    <item>\n"
+        "      <link>https://www.bbc.co.uk/news/world-3</link>\n"
+        "    </item>\n"
+        "  </channel>\n"
+        "</rss>\n";
+
+/* A GOV.UK-style Atom feed: alternate links, published/updated, author/name, xhtml content. */
+static const char atom_doc[] =
+        "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en-GB\">\n"
+        "  <id>tag:www.gov.uk,2005:/government/announcements</id>\n"
+        "  <link rel=\"alternate\" type=\"text/html\" "
+        "href=\"https://www.gov.uk/government/announcements\"/>\n"
+        "  <link rel=\"self\" type=\"application/atom+xml\" "
+        "href=\"https://www.gov.uk/government/announcements.atom\"/>\n"
+        "  <title>Announcements</title>\n"
+        "  <updated>2017-12-22T09:00:00+00:00</updated>\n"
+        "  <author><name>HM Government</name></author>\n"
+        "  <entry>\n"
+        "    <id>tag:www.gov.uk,2005:/government/news/foreign-secretary-arrives-in-moscow</id>\n"
+        "    <updated>2017-12-22T10:00:00+00:00</updated>\n"
+        "    <published>2017-12-22T09:30:00+00:00</published>\n"
+        "    <link rel='self' href='https://www.gov.uk/api/x.json'/>\n"
+        "    <link rel=\"alternate\" type='text/html' title=\"a > b\" "
+        "href=\"https://www.gov.uk/government/news/moscow?a=1&amp;b=2\"/>\n"
+        "    <title>News story: Foreign Secretary arrives in Moscow</title>\n"
+        "    <summary type=\"html\">&lt;p&gt;Talks with Sergei Lavrov on the Iran nuclear deal "
+        "and North Korea.&lt;/p&gt;</summary>\n"
+        "    <author><name>Foreign &amp; Commonwealth Office</name><uri>https://x</uri></author>\n"
+        "    <category term=\"Foreign affairs\" label=\"x\"/>\n"
+        "    <category term='Russia'/>\n"
+        "    <source><title>Not the entry title</title></source>\n"
+        "    <content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\"><p>The Foreign "
+        "Secretary <em>arrived</em> in Moscow.</p><p>He met&#160;Sergei Lavrov &amp; "
+        "others.</p><script>var x;</script><br/>End</div></content>\n"
+        "  </entry>\n"
+        "  <entry>\n"
+        "    <title type=\"text\">Speech: a &lt;b&gt;bold&lt;/b&gt; tag</title>\n"
+        "    <link href=\"https://www.gov.uk/government/speeches/x\"/>\n"
+        "    <id>tag:2</id>\n"
+        "    <updated>2017-12-21T10:00:00Z</updated>\n"
+        "    <summary>Plain &lt;text&gt;</summary>\n"
+        "  </entry>\n"
+        "</feed>\n";
+
+static void
+test_feed_rss_items_fields_exact(void)
+{
+	struct feed_env *env = env_new(4096, 2);
+	struct got g = { 0 };
+
+	parse_whole(env, rss_doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 3);
+	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_RSS);
+	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "BBC News - World");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE],
+	                       "Lavrov meets Foreign Secretary in Moscow");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK],
+	                       "https://www.bbc.co.uk/news/world-europe-42467921");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_ID],
+	                       "https://www.bbc.co.uk/news/world-europe-42467921");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_PUBLISHED], "Fri, 22 Dec 2017 09:51:39 GMT");
+	/* Repeated fields are joined even with other fields between them. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_AUTHOR], "Jonathan Marcus, Steve Rosenberg");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "Europe, Diplomacy");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY],
+	                       "Talks on the Iran nuclear deal & North Korea [1]] x].");
+	CU_ASSERT_STRING_EQUAL(
+	        g.field[0][FEED_F_CONTENT],
+	        "Boris Johnson\u2019s visit is the first in five years. Sergei Lavrov "
+	        "said\u2026]]>");
+
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE],
+	                       "Caf\u00E9 owner\u2019s \"surprise\" & more");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_SUMMARY], "Hello & world");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_LINK], "https://www.bbc.co.uk/news/world-2");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_ID], "urn:bbc:2");
+	/* pubDate wins over a later dc:date. */
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_PUBLISHED], "Sat, 23 Dec 2017 10:00:00 GMT");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_CONTENT], "");
+
+	/* No title, no summary: still an item. */
+	CU_ASSERT_STRING_EQUAL(g.field[2][FEED_F_TITLE], "");
+	CU_ASSERT_STRING_EQUAL(g.field[2][FEED_F_LINK], "https://www.bbc.co.uk/news/world-3");
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_documents], 1);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_items], 3);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_item_truncated], 0);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 0);
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_atom_entries_fields_exact(void)
+{
+	struct feed_env *env = env_new(4096, 2);
+	struct got g = { 0 };
+
+	parse_whole(env, atom_doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 2);
+	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_ATOM);
+	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Announcements");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE],
+	                       "News story: Foreign Secretary arrives in Moscow");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK],
+	                       "https://www.gov.uk/government/news/moscow?a=1&b=2");
+	CU_ASSERT_STRING_EQUAL(
+	        g.field[0][FEED_F_ID],
+	        "tag:www.gov.uk,2005:/government/news/foreign-secretary-arrives-in-moscow");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_PUBLISHED], "2017-12-22T09:30:00+00:00");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_AUTHOR], "Foreign & Commonwealth Office");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "Foreign affairs, Russia");
+	CU_ASSERT_STRING_EQUAL(
+	        g.field[0][FEED_F_SUMMARY],
+	        "Talks with Sergei Lavrov on the Iran nuclear deal and North Korea.");
+	CU_ASSERT_STRING_EQUAL(
+	        g.field[0][FEED_F_CONTENT],
+	        "The Foreign Secretary arrived in Moscow. He met Sergei Lavrov & others. End");
+
+	/* Titles lose tags whatever their type; a text summary keeps its '<'. */
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "Speech: a bold tag");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_LINK], "https://www.gov.uk/government/speeches/x");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_PUBLISHED], "2017-12-21T10:00:00Z");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_SUMMARY], "Plain <text>");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_AUTHOR], "");
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_items], 2);
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_rss_same_items_at_every_split(void)
+{
+	check_splits(rss_doc);
+}
+
+static void
+test_feed_atom_same_items_at_every_split(void)
+{
+	check_splits(atom_doc);
+}
+
+static void
+test_feed_rdf_items_are_extracted(void)
+{
+	static const char doc[] =
+	        "<?xml version=\"1.0\"?>\n"
+	        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+	        "xmlns=\"http://purl.org/rss/1.0/\" "
+	        "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n"
+	        " <channel rdf:about=\"http://example.org/\"><title>Example RDF</title>\n"
+	        "  <items><rdf:Seq><rdf:li resource=\"http://example.org/1\"/></rdf:Seq></items>\n"
+	        " </channel>\n"
+	        " <item rdf:about=\"http://example.org/1\"><title>One</title>"
+	        "<link>http://example.org/1</link><dc:date>2024-01-02T03:04:05Z</dc:date>"
+	        "<dc:subject>Tech</dc:subject><description>First &amp;amp; "
+	        "best</description></item>\n"
+	        "</rdf:RDF>\n";
+	struct feed_env *env = env_new(4096, 1);
+	struct got g = { 0 };
+
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_RDF);
+	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Example RDF");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "One");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://example.org/1");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_PUBLISHED], "2024-01-02T03:04:05Z");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "Tech");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], "First & best");
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_html_and_json_are_unknown_format(void)
+{
+	static const char html[] =
+	        "<!DOCTYPE html>\n<html><head><title>Not a feed</title></head><body><item>"
+	        "<title>x</title></item></body></html>";
+	static const char json[] = "{\"version\":\"https://jsonfeed.org/version/1\",\"items\":"
+	                           "[{\"title\":\"<item><title>x</title></item>\"}]}";
+	struct feed_env *env = env_new(4096, 1);
+	struct feed_parser *p;
+	struct got g = { 0 };
+
+	parse_whole(env, html, "", &g);
+	CU_ASSERT_EQUAL(g.n, 0);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 1);
+	parse_whole(env, json, "", &g);
+	CU_ASSERT_EQUAL(g.n, 0);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 2);
+	p = feed_parser_open(env, span_str(""), &g);
+	feed_parser_data(p, span_str(html));
+	CU_ASSERT_EQUAL(feed_parser_format(p), FEED_FMT_UNKNOWN);
+	feed_parser_close(p);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 3);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_documents], 3);
+	feed_env_free(env);
+}
+
+static void
+test_feed_utf16_is_bad_xml(void)
+{
+	static const char le[] = "\xFF\xFE<\0r\0s\0s\0>\0";
+	static const char nobom[] = "<\0r\0s\0s\0>\0";
+	struct feed_env *env = env_new(4096, 1);
+	struct got g = { 0 };
+
+	parse_pieces(env, le, sizeof(le) - 1, NULL, 0, "", &g);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_xml], 1);
+	parse_pieces(env, nobom, sizeof(nobom) - 1, NULL, 0, "", &g);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_xml], 2);
+	CU_ASSERT_EQUAL(g.n, 0);
+	feed_env_free(env);
+}
+
+static void
+test_feed_item_over_max_item_truncated_at_utf8_boundary(void)
+{
+	char doc[2048];
+	struct feed_env *env = env_new(64, 1);
+	struct got g = { 0 };
+	size_t i, len;
+
+	len = (size_t)snprintf(doc, sizeof(doc), "<rss><channel><item><title>a");
+	for (i = 0; i < 40; i++) {
+		len += (size_t)snprintf(doc + len, sizeof(doc) - len, "\xC3\xA9");
+	}
+	len += (size_t)snprintf(doc + len, sizeof(doc) - len,
+	                        "x</title><description>more text that does not fit</description>"
+	                        "<link>http://l</link></item><item><title>short</title></item>"
+	                        "</channel></rss>");
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 2);
+	/* "a" and 31 "é" are 63 bytes; the 32nd "é" would be split, so it goes whole. */
+	CU_ASSERT_EQUAL(strlen(g.field[0][FEED_F_TITLE]), 63);
+	CU_ASSERT(strncmp(g.field[0][FEED_F_TITLE], "a\xC3\xA9\xC3\xA9", 5) == 0);
+	/* The one byte left takes what fits; the link finds no room at all. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], "m");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "short");
+	/* Several fields overflowed; counted once for the item, not for the next one. */
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_item_truncated], 1);
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_pool_exhaustion_returns_null_and_counts(void)
+{
+	struct feed_env *env = env_new(256, 2);
+	struct feed_parser *a, *b;
+	struct got g = { 0 };
+
+	a = feed_parser_open(env, span_str(""), &g);
+	b = feed_parser_open(env, span_str(""), &g);
+	CU_ASSERT_PTR_NOT_NULL(a);
+	CU_ASSERT_PTR_NOT_NULL(b);
+	CU_ASSERT_PTR_NULL(feed_parser_open(env, span_str(""), &g));
+	CU_ASSERT_EQUAL(feed_parse_document(env, span_str("<rss/>"), span_str(""), &g), -1);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_pool_empty], 2);
+	feed_parser_close(a);
+	a = feed_parser_open(env, span_str(""), &g);
+	CU_ASSERT_PTR_NOT_NULL(a);
+	feed_parser_close(a);
+	feed_parser_close(b);
+	feed_parser_close(NULL);
+	CU_ASSERT_EQUAL(feed_parse_document(env,
+	                                    span_str("<rss><channel><item><title>t</title></item>"
+	                                             "<item/></channel></rss>"),
+	                                    span_str(""), &g),
+	                2);
+	got_free(&g);
+	feed_env_free(env);
+	feed_env_free(NULL);
+}
+
+static void
+test_feed_unclosed_item_dropped_at_close(void)
+{
+	struct feed_env *env = env_new(256, 1);
+	struct got g = { 0 };
+
+	parse_whole(env, "<rss><channel><item><title>done</title></item><item><title>cut", "", &g);
+	CU_ASSERT_EQUAL(g.n, 1);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_items], 1);
+	got_free(&g);
+	/* The parser went back to the pool clean: the next document starts fresh. */
+	parse_whole(env, "<rss><channel><item><title>next</title></item></channel></rss>", "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "next");
+	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "");
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_attribute_quotes_and_gt_inside_values(void)
+{
+	static const char doc[] =
+	        "<feed xmlns='http://www.w3.org/2005/Atom'><entry>"
+	        "<link title='x > \"y\"' rel='alternate' href=\"http://a/?q=1>2&amp;r='s'\"/>"
+	        "<category term=\"a &gt; b\" scheme='x>y'/><title type='html'>T</title>"
+	        "</entry></feed>";
+	struct feed_env *env = env_new(256, 1);
+	struct got g = { 0 };
+
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://a/?q=1>2&r='s'");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "a > b");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "T");
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_atom_link_fallback_and_prefixed_root(void)
+{
+	static const char doc[] =
+	        "<atom:feed xmlns:atom='http://www.w3.org/2005/Atom' xmlns:m='x'><atom:entry>"
+	        "<atom:link rel='enclosure' href='http://first'/>"
+	        "<atom:link rel='related' href='http://second'/>"
+	        "</atom:entry><atom:entry><atom:link rel='alternate' href='http://alt'/>"
+	        "<atom:link href='http://no-rel-after-alt'/>"
+	        "<m:title>media title</m:title><atom:title>Real</atom:title>"
+	        "<title>unprefixed is another namespace here</title>"
+	        "</atom:entry></atom:feed>";
+	struct feed_env *env = env_new(256, 1);
+	struct got g = { 0 };
+
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 2);
+	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_ATOM);
+	/* No alternate: the first href. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://first");
+	/* The first alternate stays. */
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_LINK], "http://alt");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "Real");
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_latin1_declaration_converted(void)
+{
+	static const char doc[] = "<?xml version='1.0' encoding='ISO-8859-1'?>"
+	                          "<rss><channel><title>Caf\xE9</title><item><title>\x93Quoted\x94 "
+	                          "na\xEFve &#233;</title></item></channel></rss>";
+	struct feed_env *env = env_new(256, 1);
+	struct got g = { 0 };
+
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Caf\u00E9");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "\u201CQuoted\u201D na\u00EFve \u00E9");
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_charset_hint_overrides_declaration(void)
+{
+	static const char doc[] = "<?xml version='1.0' encoding='ISO-8859-1'?>"
+	                          "<rss><channel><item><title>Caf\xC3\xA9 \xFF</title></item>"
+	                          "</channel></rss>";
+	struct feed_env *env = env_new(256, 1);
+	struct got g = { 0 };
+
+	parse_whole(env, doc, "utf-8", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	/* Read as UTF-8 (the hint), and the stray 0xFF replaced. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "Caf\u00E9 \uFFFD");
+	got_free(&g);
+	parse_whole(env, "<rss><channel><item><title>Caf\xE9</title></item></channel></rss>",
+	            "windows-1252", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "Caf\u00E9");
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_invalid_references_become_replacement(void)
+{
+	static const char doc[] = "<rss><channel><item><title>a&#0;b&#xD800;c&#1114112;d "
+	                          "AT&T &bogus; &#65;</title></item></channel></rss>";
+	struct feed_env *env = env_new(256, 1);
+	struct got g = { 0 };
+
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "a\uFFFDb\uFFFDc\uFFFDd AT&T &bogus; A");
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_unescaped_html_with_void_tags_in_description(void)
+{
+	static const char doc[] =
+	        "<rss><channel><item><title>t</title>"
+	        "<description>line one<br>line <b>two</b><img src='x'></description>"
+	        "<link>http://l</link></item><item><title>second</title></item>"
+	        "</channel></rss>";
+	struct feed_env *env = env_new(256, 1);
+	struct got g = { 0 };
+
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 2);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], "line one line two");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://l");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "second");
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_unescaped_void_tag_outside_fields_keeps_items_apart(void)
+{
+	static const char doc[] = "<rss><channel><item><title>a</title><comments>x<br>y</comments>"
+	                          "</item><item><title>b</title></item></channel></rss>";
+	struct feed_env *env = env_new(256, 1);
+	struct got g = { 0 };
+
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 2);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "a");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "b");
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_latin1_field_over_max_item_stays_in_bounds(void)
+{
+	char doc[512];
+	struct feed_env *env = env_new(64, 1);
+	struct got g = { 0 };
+	size_t len;
+
+	len = (size_t)snprintf(doc, sizeof(doc),
+	                       "<?xml version='1.0' encoding='latin1'?><rss>"
+	                       "<channel><item><title>");
+	memset(doc + len, 0xE9, 100);
+	len += 100;
+	snprintf(doc + len, sizeof(doc) - len, "</title></item></channel></rss>");
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	/* 32 "é" fill the 64 bytes exactly. */
+	CU_ASSERT_EQUAL(strlen(g.field[0][FEED_F_TITLE]), 64);
+	CU_ASSERT(strncmp(g.field[0][FEED_F_TITLE], "\xC3\xA9", 2) == 0);
+	CU_ASSERT_EQUAL(cnt.v[CNT_feed_item_truncated], 1);
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
+test_feed_names(void)
+{
+	CU_ASSERT_STRING_EQUAL(feed_format_name(FEED_FMT_ATOM), "atom");
+	CU_ASSERT_STRING_EQUAL(feed_format_name(FEED_FMT_RSS), "rss");
+	CU_ASSERT_STRING_EQUAL(feed_format_name(FEED_FMT_UNKNOWN), "unknown");
+	CU_ASSERT_STRING_EQUAL(feed_field_name(FEED_F_PUBLISHED), "published");
+	CU_ASSERT_STRING_EQUAL(feed_field_name(FEED_F_CONTENT), "content");
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+
+	CU_initialize_registry();
+	s = CU_add_suite("feed", NULL, NULL);
+	CU_add_test(s, "rss items, fields exact", test_feed_rss_items_fields_exact);
+	CU_add_test(s, "atom entries, fields exact", test_feed_atom_entries_fields_exact);
+	CU_add_test(s, "rss same items at every split", test_feed_rss_same_items_at_every_split);
+	CU_add_test(s, "atom same items at every split", test_feed_atom_same_items_at_every_split);
+	CU_add_test(s, "rdf items are extracted", test_feed_rdf_items_are_extracted);
+	CU_add_test(s, "html and json are unknown format",
+	            test_feed_html_and_json_are_unknown_format);
+	CU_add_test(s, "utf-16 is bad xml", test_feed_utf16_is_bad_xml);
+	CU_add_test(s, "item over max_item truncated at a UTF-8 boundary",
+	            test_feed_item_over_max_item_truncated_at_utf8_boundary);
+	CU_add_test(s, "pool exhaustion returns NULL and counts",
+	            test_feed_pool_exhaustion_returns_null_and_counts);
+	CU_add_test(s, "unclosed item dropped at close", test_feed_unclosed_item_dropped_at_close);
+	CU_add_test(s, "attribute quotes and '>' inside values",
+	            test_feed_attribute_quotes_and_gt_inside_values);
+	CU_add_test(s, "atom link fallback and prefixed root",
+	            test_feed_atom_link_fallback_and_prefixed_root);
+	CU_add_test(s, "latin1 declaration converted", test_feed_latin1_declaration_converted);
+	CU_add_test(s, "charset hint overrides declaration",
+	            test_feed_charset_hint_overrides_declaration);
+	CU_add_test(s, "invalid references become U+FFFD",
+	            test_feed_invalid_references_become_replacement);
+	CU_add_test(s, "unescaped html with void tags in description",
+	            test_feed_unescaped_html_with_void_tags_in_description);
+	CU_add_test(s, "unescaped void tag outside fields keeps items apart",
+	            test_feed_unescaped_void_tag_outside_fields_keeps_items_apart);
+	CU_add_test(s, "latin1 field over max_item stays in bounds",
+	            test_feed_latin1_field_over_max_item_stays_in_bounds);
+	CU_add_test(s, "names", test_feed_names);
+	return guard_run_tests();
+}

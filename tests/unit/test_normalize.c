@@ -1,0 +1,310 @@
+#include "feed/normalize.h"
+
+#include <CUnit/Basic.h>
+#include <string.h>
+
+#include "guard.h"
+
+static char out[4096];
+
+/* normalize_text() over a guard-page copy of <in>; the result as a C string in out[]. */
+static const char *
+norm_cap(const char *in, unsigned flags, size_t cap, bool *trunc)
+{
+	size_t len = strlen(in), n;
+	uint8_t *g = guard_dup(in, len);
+
+	n = normalize_text((uint8_t *)out, cap, g, len, flags, trunc);
+	out[n] = 0;
+	guard_free(g);
+	return out;
+}
+
+static const char *
+norm(const char *in, unsigned flags)
+{
+	bool trunc = false;
+	const char *r = norm_cap(in, flags, sizeof(out) - 1, &trunc);
+
+	CU_ASSERT_FALSE(trunc);
+	return r;
+}
+
+static uint32_t
+ent(const char *name, bool html)
+{
+	return normalize_entity(name, strlen(name), html);
+}
+
+static void
+test_normalize_decodes_the_five_xml_entities(void)
+{
+	CU_ASSERT_EQUAL(ent("amp", false), '&');
+	CU_ASSERT_EQUAL(ent("lt", false), '<');
+	CU_ASSERT_EQUAL(ent("gt", false), '>');
+	CU_ASSERT_EQUAL(ent("quot", false), '"');
+	CU_ASSERT_EQUAL(ent("apos", false), '\'');
+	/* HTML names are not XML entities: the scanner leaves them for the HTML pass. */
+	CU_ASSERT_EQUAL(ent("nbsp", false), 0);
+	CU_ASSERT_EQUAL(ent("AMP", false), 0);
+}
+
+static void
+test_normalize_decodes_html_named_entities(void)
+{
+	CU_ASSERT_EQUAL(ent("nbsp", true), 0xA0);
+	CU_ASSERT_EQUAL(ent("rsquo", true), 0x2019);
+	CU_ASSERT_EQUAL(ent("lsquo", true), 0x2018);
+	CU_ASSERT_EQUAL(ent("ldquo", true), 0x201C);
+	CU_ASSERT_EQUAL(ent("rdquo", true), 0x201D);
+	CU_ASSERT_EQUAL(ent("ndash", true), 0x2013);
+	CU_ASSERT_EQUAL(ent("mdash", true), 0x2014);
+	CU_ASSERT_EQUAL(ent("hellip", true), 0x2026);
+	CU_ASSERT_EQUAL(ent("eacute", true), 0xE9);
+	CU_ASSERT_EQUAL(ent("Eacute", true), 0xC9);
+	CU_ASSERT_EQUAL(ent("AElig", true), 0xC6);
+	CU_ASSERT_EQUAL(ent("yuml", true), 0xFF);
+	CU_ASSERT_EQUAL(ent("euro", true), 0x20AC);
+	CU_ASSERT_EQUAL(ent("amp", true), '&');
+	CU_ASSERT_EQUAL(ent("nosuch", true), 0);
+	CU_ASSERT_EQUAL(ent("", true), 0);
+	CU_ASSERT_EQUAL(ent("averyveryverylongname", true), 0);
+}
+
+static void
+test_normalize_numeric_references_and_invalid_ones(void)
+{
+	CU_ASSERT_EQUAL(ent("#65", false), 'A');
+	CU_ASSERT_EQUAL(ent("#x41", false), 'A');
+	CU_ASSERT_EQUAL(ent("#X4a", false), 'J');
+	CU_ASSERT_EQUAL(ent("#x1F600", false), 0x1F600);
+	CU_ASSERT_EQUAL(ent("#233", true), 0xE9);
+	CU_ASSERT_EQUAL(ent("#9", false), '\t');
+	/* Feeds mean windows-1252 when they write C1 code points (HTML5 does the same). */
+	CU_ASSERT_EQUAL(ent("#150", false), 0x2013);
+	CU_ASSERT_EQUAL(ent("#x92", false), 0x2019);
+	CU_ASSERT_EQUAL(ent("#0", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#1", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#xD800", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#xFFFE", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#x110000", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#99999999999", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#xFFFFFFFFF", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#xZZ", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#12a", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#", false), NORMALIZE_REPLACEMENT);
+	CU_ASSERT_EQUAL(ent("#x", false), NORMALIZE_REPLACEMENT);
+}
+
+static void
+test_normalize_html_strips_tags_and_decodes_entities(void)
+{
+	/* The brief's example after the XML level has decoded it once. */
+	CU_ASSERT_STRING_EQUAL(norm("<p>Hello &amp; <b>world</b></p>", NORMALIZE_HTML),
+	                       "Hello & world");
+	CU_ASSERT_STRING_EQUAL(norm("Boris Johnson&rsquo;s &ldquo;visit&rdquo; &mdash; caf&eacute;"
+	                            "&hellip;",
+	                            NORMALIZE_HTML),
+	                       "Boris Johnson\u2019s \u201Cvisit\u201D \u2014 caf\u00E9\u2026");
+	CU_ASSERT_STRING_EQUAL(norm("a&nbsp;&nbsp;b&#160;c&#xA0;d", NORMALIZE_HTML), "a b c d");
+	/* Decoded '<' is a character, never markup. */
+	CU_ASSERT_STRING_EQUAL(norm("&lt;b&gt;x&lt;/b&gt;", NORMALIZE_HTML), "<b>x</b>");
+	/* Unknown or unterminated references stay literal. */
+	CU_ASSERT_STRING_EQUAL(norm("AT&T &foo; &amp", NORMALIZE_HTML), "AT&T &foo; &amp");
+}
+
+static void
+test_normalize_html_block_tags_separate_inline_tags_join(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("<p>one</p><p>two</p>three<br>four<br/>five<li>six</li>"
+	                            "<h2>seven</h2><div>eight</div>",
+	                            NORMALIZE_HTML),
+	                       "one two three four five six seven eight");
+	CU_ASSERT_STRING_EQUAL(
+	        norm("wor<b>ld</b> <A HREF=\"/x\">link</A>ed <EM>x</EM>y", NORMALIZE_HTML),
+	        "world linked xy");
+}
+
+static void
+test_normalize_html_drops_script_style_and_comments(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("a<script type=\"text/javascript\">if (x < y && z > 1) "
+	                            "{ document.write('<p>no</p>'); }</SCRIPT>b",
+	                            NORMALIZE_HTML),
+	                       "a b");
+	CU_ASSERT_STRING_EQUAL(norm("a<style>p > b { color: red }</style>b", NORMALIZE_HTML),
+	                       "a b");
+	CU_ASSERT_STRING_EQUAL(norm("a <!-- <p>hidden</p> x > y --> b", NORMALIZE_HTML), "a b");
+	/* Unterminated: the rest is markup and goes. */
+	CU_ASSERT_STRING_EQUAL(norm("a<script>never closed", NORMALIZE_HTML), "a");
+	CU_ASSERT_STRING_EQUAL(norm("a<!-- never closed", NORMALIZE_HTML), "a");
+}
+
+static void
+test_normalize_html_attribute_quotes_hide_gt(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("<a title=\"x > y\" alt='p>q'>link</a> text", NORMALIZE_HTML),
+	                       "link text");
+}
+
+static void
+test_normalize_html_keeps_lone_lt(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("if a < b and x<3 then <", NORMALIZE_HTML),
+	                       "if a < b and x<3 then <");
+}
+
+static void
+test_normalize_plain_keeps_markup_and_entities(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("Plain <b>text</b> &amp; more", 0),
+	                       "Plain <b>text</b> &amp; more");
+}
+
+static void
+test_normalize_folds_and_trims_whitespace(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("  \t\r\n a \t\n\n  b\xC2\xA0\xC2\xA0"
+	                            "c\xE2\x80\x83"
+	                            "d  \n",
+	                            0),
+	                       "a b c d");
+	CU_ASSERT_STRING_EQUAL(norm("\x01\x02x\x7Fy", 0), "x y");
+	CU_ASSERT_STRING_EQUAL(norm(" \n\t ", NORMALIZE_HTML), "");
+	CU_ASSERT_STRING_EQUAL(norm("<p> </p>", NORMALIZE_HTML), "");
+}
+
+static void
+test_normalize_replaces_invalid_utf8(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("a\xFF"
+	                            "b",
+	                            0),
+	                       "a\xEF\xBF\xBD"
+	                       "b");
+	/* A truncated sequence is one U+FFFD (maximal subpart). */
+	CU_ASSERT_STRING_EQUAL(norm("a\xE2\x82"
+	                            "b",
+	                            0),
+	                       "a\xEF\xBF\xBD"
+	                       "b");
+	CU_ASSERT_STRING_EQUAL(norm("a\xE2\x82", 0), "a\xEF\xBF\xBD");
+	/* Overlong '/', a surrogate, beyond U+10FFFF. */
+	CU_ASSERT_STRING_EQUAL(norm("\xC0\xAF", 0), "\xEF\xBF\xBD\xEF\xBF\xBD");
+	CU_ASSERT_STRING_EQUAL(norm("\xED\xA0\x80", 0), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+	CU_ASSERT_STRING_EQUAL(norm("\xF4\x90\x80\x80", 0),
+	                       "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+	/* Valid multi-byte text passes untouched. */
+	CU_ASSERT_STRING_EQUAL(norm("Лавров \xF0\x9F\x98\x80 caf\xC3\xA9", 0),
+	                       "Лавров \xF0\x9F\x98\x80 caf\xC3\xA9");
+}
+
+static void
+test_normalize_truncates_at_utf8_boundary(void)
+{
+	bool trunc = false;
+
+	CU_ASSERT_STRING_EQUAL(norm_cap("a\xC3\xA9"
+	                                "b",
+	                                0, 2, &trunc),
+	                       "a");
+	CU_ASSERT_TRUE(trunc);
+	trunc = false;
+	CU_ASSERT_STRING_EQUAL(norm_cap("abcdef", 0, 3, &trunc), "abc");
+	CU_ASSERT_TRUE(trunc);
+	trunc = false;
+	/* Exactly fitting is not truncation; a trailing space is dropped, not cut. */
+	CU_ASSERT_STRING_EQUAL(norm_cap("abc   ", 0, 3, &trunc), "abc");
+	CU_ASSERT_FALSE(trunc);
+}
+
+static void
+test_normalize_cp1252_and_latin1_to_utf8(void)
+{
+	uint8_t b[4];
+
+	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 'A'), 1);
+	CU_ASSERT_EQUAL(b[0], 'A');
+	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0xE9), 2);
+	CU_ASSERT(memcmp(b, "\xC3\xA9", 2) == 0);
+	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0xA0), 2);
+	CU_ASSERT(memcmp(b, "\xC2\xA0", 2) == 0);
+	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0x80), 3);
+	CU_ASSERT(memcmp(b, "\xE2\x82\xAC", 3) == 0);
+	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0x93), 3);
+	CU_ASSERT(memcmp(b, "\xE2\x80\x9C", 3) == 0);
+	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0x8D), 2);
+	CU_ASSERT(memcmp(b, "\xC2\x8D", 2) == 0);
+}
+
+static void
+test_normalize_charset_labels(void)
+{
+	CU_ASSERT_EQUAL(normalize_charset_from_name("utf-8", 5), NORMALIZE_CS_UTF8);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("\"UTF-8\"", 7), NORMALIZE_CS_UTF8);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("ISO-8859-1", 10), NORMALIZE_CS_CP1252);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("latin1", 6), NORMALIZE_CS_CP1252);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("Windows-1252", 12), NORMALIZE_CS_CP1252);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("us-ascii", 8), NORMALIZE_CS_CP1252);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("UTF-16LE", 8), NORMALIZE_CS_UTF16);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("koi8-r", 6), NORMALIZE_CS_UNKNOWN);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("utf-8x", 6), NORMALIZE_CS_UNKNOWN);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("", 0), NORMALIZE_CS_UNKNOWN);
+}
+
+static void
+test_normalize_utf8_boundary_cuts_incomplete_tail(void)
+{
+	CU_ASSERT_EQUAL(normalize_utf8_boundary((const uint8_t *)"ab", 2), 2);
+	CU_ASSERT_EQUAL(normalize_utf8_boundary((const uint8_t *)"a\xC3", 2), 1);
+	CU_ASSERT_EQUAL(normalize_utf8_boundary((const uint8_t *)"a\xC3\xA9", 3), 3);
+	CU_ASSERT_EQUAL(normalize_utf8_boundary((const uint8_t *)"a\xE2\x82", 3), 1);
+	CU_ASSERT_EQUAL(normalize_utf8_boundary((const uint8_t *)"a\xF0\x9F\x98", 4), 1);
+	CU_ASSERT_EQUAL(normalize_utf8_boundary((const uint8_t *)"a\xF0\x9F\x98\x80", 5), 5);
+	CU_ASSERT_EQUAL(normalize_utf8_boundary((const uint8_t *)"", 0), 0);
+}
+
+static void
+test_normalize_inline_elements(void)
+{
+	CU_ASSERT_TRUE(normalize_html_inline("b", 1));
+	CU_ASSERT_TRUE(normalize_html_inline("EM", 2));
+	CU_ASSERT_TRUE(normalize_html_inline("span", 4));
+	CU_ASSERT_FALSE(normalize_html_inline("p", 1));
+	CU_ASSERT_FALSE(normalize_html_inline("div", 3));
+	CU_ASSERT_FALSE(normalize_html_inline("averyverylongelementname", 24));
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+
+	CU_initialize_registry();
+	s = CU_add_suite("normalize", NULL, NULL);
+	CU_add_test(s, "decodes the five XML entities",
+	            test_normalize_decodes_the_five_xml_entities);
+	CU_add_test(s, "decodes HTML named entities", test_normalize_decodes_html_named_entities);
+	CU_add_test(s, "numeric references and invalid ones",
+	            test_normalize_numeric_references_and_invalid_ones);
+	CU_add_test(s, "html strips tags and decodes entities",
+	            test_normalize_html_strips_tags_and_decodes_entities);
+	CU_add_test(s, "html block tags separate, inline tags join",
+	            test_normalize_html_block_tags_separate_inline_tags_join);
+	CU_add_test(s, "html drops script, style and comments",
+	            test_normalize_html_drops_script_style_and_comments);
+	CU_add_test(s, "html attribute quotes hide '>'",
+	            test_normalize_html_attribute_quotes_hide_gt);
+	CU_add_test(s, "html keeps a lone '<'", test_normalize_html_keeps_lone_lt);
+	CU_add_test(s, "plain keeps markup and entities",
+	            test_normalize_plain_keeps_markup_and_entities);
+	CU_add_test(s, "folds and trims whitespace", test_normalize_folds_and_trims_whitespace);
+	CU_add_test(s, "replaces invalid UTF-8", test_normalize_replaces_invalid_utf8);
+	CU_add_test(s, "truncates at a UTF-8 boundary", test_normalize_truncates_at_utf8_boundary);
+	CU_add_test(s, "cp1252 and latin1 to UTF-8", test_normalize_cp1252_and_latin1_to_utf8);
+	CU_add_test(s, "charset labels", test_normalize_charset_labels);
+	CU_add_test(s, "utf8 boundary cuts an incomplete tail",
+	            test_normalize_utf8_boundary_cuts_incomplete_tail);
+	CU_add_test(s, "inline elements", test_normalize_inline_elements);
+	return guard_run_tests();
+}
