@@ -53,7 +53,7 @@ struct alert_rec {
 	char feed_title[256];
 	char flow_src[ALERT_SHORT_LEN];
 	char flow_dst[ALERT_SHORT_LEN];
-	char flow_proto[4];
+	char flow_proto[8];
 };
 
 #endif

@@ -384,7 +384,9 @@ tcp_packet(struct engine *e, const struct decoded *d, void *ref)
 	int dir;
 
 	flow_key_make(&key, d->src, d->dst, d->sport, d->dport, DECODE_TCP, d->is_ip6, &dir);
-	f = flow_table_lookup(e->ft, &key, e->mono_ns, true, &created);
+	/* a bare ACK or FIN (the tail of a flow already ended) does not start a flow */
+	f = flow_table_lookup(e->ft, &key, e->mono_ns,
+	                      d->payload.len > 0 || (d->tcp_flags & DECODE_TH_SYN) != 0, &created);
 	if (f == NULL) {
 		return; /* table full: counted */
 	}

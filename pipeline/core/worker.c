@@ -73,10 +73,18 @@ timestamps_init(void)
 static inline uint64_t
 packet_time(const struct rte_mbuf *m, uint64_t wall)
 {
-	if (ts_offset >= 0 && ts_flag != 0 && (m->ol_flags & ts_flag) != 0) {
-		return *RTE_MBUF_DYNFIELD(m, ts_offset, const rte_mbuf_timestamp_t *);
+	uint64_t ts;
+
+	if (ts_offset < 0 || ts_flag == 0 || (m->ol_flags & ts_flag) == 0) {
+		return wall;
 	}
-	return wall;
+	ts = *RTE_MBUF_DYNFIELD(m, ts_offset, const rte_mbuf_timestamp_t *);
+	/*
+	 * The unit is the driver's: net_pcap in DPDK 22.11 stores microseconds,
+	 * later releases nanoseconds. Nanoseconds since the epoch have passed
+	 * 1e17 since 1973, microseconds will not before the year 5000.
+	 */
+	return ts < 100000000000000000ull ? ts * 1000u : ts;
 }
 
 static bool
