@@ -28,13 +28,13 @@ enum feed_format {
 
 enum feed_field {
 	FEED_F_TITLE = 0,
-	FEED_F_LINK,	  /* RSS <link>, Atom <link rel="alternate" href> (or the first href) */
-	FEED_F_ID,	  /* RSS <guid>, Atom <id> */
+	FEED_F_LINK,      /* RSS <link>, Atom <link rel="alternate" href> (or the first href) */
+	FEED_F_ID,        /* RSS <guid>, Atom <id> */
 	FEED_F_PUBLISHED, /* RSS <pubDate> / dc:date, Atom <published> or else <updated>; as written */
-	FEED_F_AUTHOR,	  /* RSS <author> / dc:creator, Atom <author><name> */
-	FEED_F_CATEGORY,  /* categories joined by ", " (Atom: the term attribute) */
-	FEED_F_SUMMARY,	  /* RSS <description>, Atom <summary> */
-	FEED_F_CONTENT,	  /* RSS <content:encoded>, Atom <content> */
+	FEED_F_AUTHOR,    /* RSS <author> / dc:creator, Atom <author><name> */
+	FEED_F_CATEGORY, /* categories joined by ", " (Atom: the term attribute) */
+	FEED_F_SUMMARY,  /* RSS <description>, Atom <summary> */
+	FEED_F_CONTENT,  /* RSS <content:encoded>, Atom <content> */
 	FEED_F__MAX
 };
 
@@ -67,7 +67,7 @@ const char *feed_field_name(enum feed_field f);
  * allocation failure. Control plane.
  */
 struct feed_env *feed_env_create(const struct feed_limits *lim, struct counters *c,
-		feed_item_fn *on_item);
+                                 feed_item_fn *on_item);
 
 /* Frees <env>; every parser must be closed. Accepts NULL. */
 void feed_env_free(struct feed_env *env);

@@ -43,7 +43,7 @@ typedef void flow_evict_fn(void *arg, void *user);
  * allocation failure or a zero / oversized <max_flows> (limit 2^30). Control plane.
  */
 struct flow_table *flow_table_create(uint32_t max_flows, size_t user_size, uint64_t idle_ns,
-		flow_evict_fn *evict, void *evict_arg, struct counters *c);
+                                     flow_evict_fn *evict, void *evict_arg, struct counters *c);
 
 /* Evicts every flow (through the callback) and frees <ft>. Accepts NULL. */
 void flow_table_free(struct flow_table *ft);
@@ -54,7 +54,7 @@ void flow_table_free(struct flow_table *ft);
  * packet travels from key.addr[0] to key.addr[1], else 1.
  */
 void flow_key_make(struct flow_key *key, const uint8_t *src, const uint8_t *dst, uint16_t sport,
-		uint16_t dport, uint8_t proto, bool is_ip6, int *dir);
+                   uint16_t dport, uint8_t proto, bool is_ip6, int *dir);
 
 /*
  * Find the flow for <key>, touching its last-seen time with <now_ns>. With
@@ -63,7 +63,7 @@ void flow_key_make(struct flow_key *key, const uint8_t *src, const uint8_t *dst,
  * flow_full). <created> may be NULL.
  */
 void *flow_table_lookup(struct flow_table *ft, const struct flow_key *key, uint64_t now_ns,
-		bool create, bool *created);
+                        bool create, bool *created);
 
 /* The key of the flow whose user area is <user>. */
 const struct flow_key *flow_table_key(const struct flow_table *ft, const void *user);

@@ -21,14 +21,14 @@
 struct tcp_seg; /* private to flow/ */
 
 struct tcp_stream {
-	uint32_t next_seq;    /* next byte the consumer expects */
-	bool started;	      /* next_seq is known */
-	bool closed;	      /* FIN delivered or RST seen */
-	bool fin_seen;	      /* FIN received (may be ahead of a hole) */
-	uint32_t fin_seq;     /* sequence number of the FIN */
-	uint16_t ooo_count;   /* held segments */
-	uint32_t ooo_bytes;   /* held payload bytes */
-	struct tcp_seg *ooo;  /* held segments, sorted by seq */
+	uint32_t next_seq;   /* next byte the consumer expects */
+	bool started;        /* next_seq is known */
+	bool closed;         /* FIN delivered or RST seen */
+	bool fin_seen;       /* FIN received (may be ahead of a hole) */
+	uint32_t fin_seq;    /* sequence number of the FIN */
+	uint16_t ooo_count;  /* held segments */
+	uint32_t ooo_bytes;  /* held payload bytes */
+	struct tcp_seg *ooo; /* held segments, sorted by seq */
 };
 
 #endif

@@ -48,7 +48,7 @@ struct tcp_stream_env {
 	struct tcp_seg_pool *pool;
 	const struct tcp_stream_ops *ops;
 	struct counters *c;
-	uint16_t max_ooo_segs;	/* per stream */
+	uint16_t max_ooo_segs;  /* per stream */
 	uint32_t max_ooo_bytes; /* per stream */
 };
 
@@ -62,8 +62,8 @@ struct tcp_stream_env {
  * ignores further segments. A SYN sets next_seq to seq + 1.
  */
 void tcp_stream_segment(struct tcp_stream *s, const struct tcp_stream_env *env, uint32_t seq,
-		uint8_t flags, struct span payload, void *ref, tcp_stream_data_fn *data_fn,
-		tcp_stream_close_fn *close_fn, void *arg);
+                        uint8_t flags, struct span payload, void *ref, tcp_stream_data_fn *data_fn,
+                        tcp_stream_close_fn *close_fn, void *arg);
 
 /*
  * End the stream now (flow evicted or capture ended): skip any hole, deliver
@@ -71,6 +71,6 @@ void tcp_stream_segment(struct tcp_stream *s, const struct tcp_stream_env *env, 
  * closed. Leaves the stream closed with nothing held.
  */
 void tcp_stream_finish(struct tcp_stream *s, const struct tcp_stream_env *env,
-		tcp_stream_data_fn *data_fn, tcp_stream_close_fn *close_fn, void *arg);
+                       tcp_stream_data_fn *data_fn, tcp_stream_close_fn *close_fn, void *arg);
 
 #endif

@@ -98,6 +98,6 @@ typedef void wl_match_fn(void *arg, const struct wl_match *m);
  * of watchlists matched, or -1 on a scan error (counted).
  */
 int wl_scan(const struct wl_set *set, struct wl_scratch *s, const struct wl_item *item,
-		struct counters *c, wl_match_fn *fn, void *arg);
+            struct counters *c, wl_match_fn *fn, void *arg);
 
 #endif

@@ -28,9 +28,9 @@ enum decode_rc {
 
 struct decoded {
 	bool is_ip6;
-	uint8_t proto;	   /* DECODE_TCP or DECODE_UDP */
+	uint8_t proto;     /* DECODE_TCP or DECODE_UDP */
 	uint8_t tcp_flags; /* DECODE_TH_* (TCP only) */
-	uint16_t vlan;	   /* outermost VLAN id, 0 if untagged */
+	uint16_t vlan;     /* outermost VLAN id, 0 if untagged */
 	uint8_t src[16];   /* IPv4 uses the first 4 bytes, rest zero */
 	uint8_t dst[16];
 	uint16_t sport; /* host order */
@@ -47,6 +47,6 @@ struct decoded {
  * payload span points into <frame>. Any thread; no allocation.
  */
 enum decode_rc decode_packet(struct counters *c, const uint8_t *frame, size_t len,
-		struct decoded *out);
+                             struct decoded *out);
 
 #endif
