@@ -5,10 +5,12 @@
 #include <pcap/pcap.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -234,6 +236,33 @@ all_done(struct worker *const *workers, unsigned int n)
 	return true;
 }
 
+/*
+ * The main lcore polls the alert ring like any DPDK lcore polls its queue:
+ * sleeping in poll() between alerts would add up to its timeout to the
+ * latency of every alert. Socket housekeeping (accepting clients, flushing
+ * the journal) runs about every millisecond.
+ */
+static void
+writer_loop(struct alert_writer *writer, struct alert_out *out, struct worker *const *workers,
+            unsigned int n_workers)
+{
+	uint64_t hz = rte_get_timer_hz(), next = 0;
+
+	while (!all_done(workers, n_workers)) {
+		uint64_t now;
+
+		if (alert_writer_drain(writer, 256) > 0) {
+			continue;
+		}
+		now = rte_get_timer_cycles();
+		if (now >= next) {
+			alert_out_poll(out, 0);
+			next = now + hz / 1000;
+		}
+		rte_pause();
+	}
+}
+
 static struct engine *
 make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_set *set)
 {
@@ -420,11 +449,7 @@ run_main(char *prog, const struct run_opts *o)
 			rte_eal_remote_launch(worker_main, workers[i++], lcore);
 		}
 	}
-	while (!all_done(workers, n_workers)) {
-		if (alert_writer_drain(writer, 256) == 0) {
-			alert_out_poll(out, 1);
-		}
-	}
+	writer_loop(writer, out, workers, n_workers);
 	rte_eal_mp_wait_lcore();
 	while (alert_writer_drain(writer, 256) > 0) {
 	}
