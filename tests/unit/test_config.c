@@ -93,6 +93,9 @@ check_err(const char *text, const char *suffix)
 
 	snprintf(want, sizeof(want), "%s/c.yaml:%s", dir, suffix);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	if (err == NULL) {
+		return;
+	}
 	if (strcmp(err, want) != 0) {
 		fprintf(stderr, "\n  got  %s\n  want %s\n", err, want);
 	}

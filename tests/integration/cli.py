@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""The command line's contract: usage and exit codes, version, check.
+
+usage: cli.py FEEDWATCH SOURCE_ROOT
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+failures = []
+
+
+def run(*args):
+    p = subprocess.run(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(cond, msg):
+    if not cond:
+        failures.append(msg)
+
+
+def main():
+    fw, root = sys.argv[1:3]
+    wl = os.path.join(root, "configs", "watchlists")
+
+    for args in ([], ["bogus"], ["run", "--bogus"], ["run", "--pcap", "a", "--iface", "b"],
+                 ["run", "stray"], ["run", "--wait-clients", "x"], ["match"],
+                 ["tail", "extra"], ["check", "--nope"]):
+        rc, out, err = run(fw, *args)
+        expect(rc == 2, "feedwatch %s: exit %d, expected 2" % (" ".join(args), rc))
+        expect("usage: feedwatch" in err, "feedwatch %s: no usage on stderr" % " ".join(args))
+
+    for args in (["--help"], ["help"], ["run", "--help"]):
+        rc, out, err = run(fw, *args)
+        expect(rc == 0 and "usage: feedwatch" in out, "feedwatch %s: exit %d" % (args, rc))
+
+    rc, out, err = run(fw, "version")
+    expect(rc == 0, "version exit %d" % rc)
+    for word in ("feedwatch ", "DPDK ", "hyperscan ", "jemalloc "):
+        expect(word in out, "version does not name %r: %r" % (word, out))
+
+    rc, out, err = run(fw, "check", "-c", os.path.join(root, "configs", "demo.yaml"))
+    expect(rc == 0 and out.startswith("ok: 2 watchlist(s)"), "check demo.yaml: %d %r %r" % (rc, out, err))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("name: bad\nseverity: severe\nterms: [x]\n")
+        rc, out, err = run(fw, "check", bad)
+        expect(rc == 1, "check bad.yaml: exit %d" % rc)
+        expect(err.startswith(bad + ":2:11: "), "check bad.yaml: %r" % err)
+
+        cfg = os.path.join(tmp, "c.yaml")
+        with open(cfg, "w") as f:
+            f.write("limits:\n  flows: many\n")
+        rc, out, err = run(fw, "check", "-c", cfg, wl)
+        expect(rc == 1 and err.startswith(cfg + ":2:10: limits.flows"), "check bad config: %d %r" % (rc, err))
+
+        doc = os.path.join(tmp, "feed.rss")
+        with open(doc, "w") as f:
+            f.write("<rss><channel><item><title>Lavrov in Paris</title></item>"
+                    "<item><title>Nothing</title></item></channel></rss>")
+        rc, out, err = run(fw, "match", "-w", wl, "--items", doc)
+        expect(rc == 0, "match feed.rss: exit %d %r" % (rc, err))
+        expect("item: Lavrov in Paris" in out and "item: Nothing" in out, "match --items: %r" % out)
+        expect('"Lavrov" in title at byte 0' in out, "match: %r" % out)
+        rc, out, err = run(fw, "match", "-w", wl, os.path.join(tmp, "missing.rss"))
+        expect(rc == 1 and "missing.rss" in err, "match on a missing file: %d %r" % (rc, err))
+
+    print("%d problems" % len(failures))
+    for f in failures:
+        print("FAIL: " + f)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
