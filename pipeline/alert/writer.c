@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "alert/alert_json.h"
+#include "core/clock.h"
 #include "core/err.h"
 
 #define DRAIN_BURST 32u
@@ -88,15 +89,6 @@ alert_writer_submit(struct alert_writer *w, struct alert_rec *r, struct counters
 	counters_inc(c, CNT_alert_enqueued);
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 unsigned int
 alert_writer_drain(struct alert_writer *w, unsigned int max)
 {
@@ -112,7 +104,7 @@ alert_writer_drain(struct alert_writer *w, unsigned int max)
 		if (n == 0) {
 			break;
 		}
-		now = mono_ns();
+		now = clock_ns(CLOCK_MONOTONIC);
 		for (i = 0; i < n; i++) {
 			const struct alert_rec *r = recs[i];
 			uint64_t lat = now > r->rx_mono_ns ? (now - r->rx_mono_ns) / 1000u : 0;

@@ -9,6 +9,7 @@
 
 #include "alert/alert_json.h"
 #include "core/bug.h"
+#include "core/clock.h"
 #include "feed/feed.h"
 #include "flow/flow_table.h"
 #include "http/http.h"
@@ -92,15 +93,6 @@ url_host(const char *url, size_t len)
 	return h;
 }
 
-static uint64_t
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void
 fill_flow(struct engine *e, struct alert_rec *r)
 {
@@ -136,7 +128,7 @@ on_match(void *arg, const struct wl_match *m)
 	}
 	r->ts_ns = e->ts_ns;
 	r->rx_mono_ns = e->mono_ns;
-	r->detect_ns = mono_now();
+	r->detect_ns = clock_ns(CLOCK_MONOTONIC);
 	alert_copy_text(r->watchlist, sizeof(r->watchlist), span_str(m->info->name));
 	alert_copy_text(r->severity, sizeof(r->severity), span_str(m->info->severity));
 	alert_copy_text(r->rule, sizeof(r->rule), span_str(m->rule != NULL ? m->rule : ""));
@@ -447,7 +439,7 @@ engine_document(struct engine *e, const uint8_t *doc, size_t len, const char *ur
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	e->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	e->mono_ns = mono_now();
+	e->mono_ns = clock_ns(CLOCK_MONOTONIC);
 	e->udp_src[0] = e->udp_dst[0] = '\0';
 	snprintf(e->udp_url, sizeof(e->udp_url), "%s", url);
 	e->doc_proto = "file";

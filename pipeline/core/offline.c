@@ -10,6 +10,7 @@
 
 #include "alert/alert_json.h"
 #include "alert/alert_text.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/engine.h"
 #include "core/log.h"
@@ -86,15 +87,6 @@ item_seen(void *arg, const struct feed_item *it)
 	}
 }
 
-static uint64_t
-now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int
 run_pcap(struct engine *e, const char *path)
 {
@@ -119,7 +111,7 @@ run_pcap(struct engine *e, const char *path)
 		uint64_t ts =
 		        (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * 1000u;
 
-		engine_packet(e, data, h->caplen, ts, now_ns(CLOCK_MONOTONIC), NULL);
+		engine_packet(e, data, h->caplen, ts, clock_ns(CLOCK_MONOTONIC), NULL);
 	}
 	if (rc == PCAP_ERROR) {
 		log_err("%s: %s", path, pcap_geterr(p));

@@ -6,6 +6,7 @@
 #include <rte_prefetch.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/engine.h"
 
 #define BURST          32
@@ -45,15 +46,6 @@ worker_alert_submit(void *arg, struct alert_rec *rec)
 	struct worker *w = arg;
 
 	alert_writer_submit(w->writer, rec, &w->c);
-}
-
-static inline uint64_t
-clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Capture time from the PMD (net_pcap with the timestamp offload), else now. */

@@ -15,6 +15,7 @@
 #include <hs/hs.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "match/watchlist.h"
 
 /* Bytes of item text one scan looks at; fields beyond it are truncated (counted). */
@@ -59,9 +60,6 @@ int wl_parse_file(const char *path, struct wl_def *def, char **err);
 
 /* Frees everything <def> owns and zeroes it. Accepts NULL. */
 void wl_parse_def_clear(struct wl_def *def);
-
-/* Sets <*err> (if not NULL) to a heap copy of the formatted message. */
-void wl_parse_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The generation: immutable once wl_set_load() returns it. */
 struct wl_set {

@@ -80,7 +80,7 @@ list_dir(const char *dir, struct namelist *out, char **err)
 	int rc = -1;
 
 	if (d == NULL) {
-		wl_parse_err(err, "%s: %s", dir, strerror(errno));
+		err_set(err, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -92,7 +92,7 @@ list_dir(const char *dir, struct namelist *out, char **err)
 			continue;
 		}
 		if (asprintf(&full, "%s/%s", dir, de->d_name) < 0) {
-			wl_parse_err(err, "%s: out of memory", dir);
+			err_set(err, "%s: out of memory", dir);
 			goto fail;
 		}
 		if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -100,7 +100,7 @@ list_dir(const char *dir, struct namelist *out, char **err)
 			continue;
 		}
 		if (namelist_add(&found, full) != 0) {
-			wl_parse_err(err, "%s: out of memory", dir);
+			err_set(err, "%s: out of memory", dir);
 			goto fail;
 		}
 	}
@@ -110,7 +110,7 @@ list_dir(const char *dir, struct namelist *out, char **err)
 	for (i = 0; i < found.n; i++) {
 		if (namelist_add(out, found.v[i]) != 0) {
 			found.v[i] = NULL;
-			wl_parse_err(err, "%s: out of memory", dir);
+			err_set(err, "%s: out of memory", dir);
 			goto fail;
 		}
 		found.v[i] = NULL;
@@ -213,7 +213,7 @@ compile(struct wl_set *set, char **err)
 	set->fan = calloc(n, sizeof(*set->fan));
 	if (exprs == NULL || flags == NULL || ids == NULL || first == NULL || term_pat == NULL ||
 	    slot == NULL || set->fan_off == NULL || set->fan == NULL) {
-		wl_parse_err(err, "watchlists: out of memory");
+		err_set(err, "watchlists: out of memory");
 		goto fail;
 	}
 	memset(slot, 0xff, n_slots * sizeof(*slot));
@@ -224,7 +224,7 @@ compile(struct wl_set *set, char **err)
 		uint64_t h;
 
 		if (e == NULL) {
-			wl_parse_err(err, "watchlists: out of memory");
+			err_set(err, "watchlists: out of memory");
 			goto fail;
 		}
 		h = hash_pat(e, fl) & (n_slots - 1);
@@ -251,7 +251,7 @@ compile(struct wl_set *set, char **err)
 	}
 	fill = calloc(set->n_pats, sizeof(*fill));
 	if (fill == NULL) {
-		wl_parse_err(err, "watchlists: out of memory");
+		err_set(err, "watchlists: out of memory");
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
@@ -264,12 +264,12 @@ compile(struct wl_set *set, char **err)
 		    (uint32_t)cerr->expression < set->n_pats) {
 			const struct wl_term *t = set->terms[first[cerr->expression]];
 
-			wl_parse_err(err, "%s:%u:%u: %s: %s", set->defs[t->wl_idx].file, t->line,
-			             t->col, t->is_regex ? "invalid regex" : "cannot compile term",
-			             cerr->message);
+			err_set(err, "%s:%u:%u: %s: %s", set->defs[t->wl_idx].file, t->line, t->col,
+			        t->is_regex ? "invalid regex" : "cannot compile term",
+			        cerr->message);
 		} else {
-			wl_parse_err(err, "watchlists: Hyperscan compile failed: %s",
-			             cerr != NULL ? cerr->message : "unknown error");
+			err_set(err, "watchlists: Hyperscan compile failed: %s",
+			        cerr != NULL ? cerr->message : "unknown error");
 		}
 		set->db = NULL;
 		goto fail;
@@ -304,7 +304,7 @@ collect_files(const char *const *paths, size_t n_paths, struct namelist *files, 
 		struct stat st;
 
 		if (stat(paths[i], &st) != 0) {
-			wl_parse_err(err, "%s: %s", paths[i], strerror(errno));
+			err_set(err, "%s: %s", paths[i], strerror(errno));
 			return -1;
 		}
 		if (S_ISDIR(st.st_mode)) {
@@ -312,7 +312,7 @@ collect_files(const char *const *paths, size_t n_paths, struct namelist *files, 
 				return -1;
 			}
 		} else if (namelist_add(files, strdup(paths[i])) != 0) {
-			wl_parse_err(err, "%s: out of memory", paths[i]);
+			err_set(err, "%s: out of memory", paths[i]);
 			return -1;
 		}
 	}
@@ -331,11 +331,11 @@ check_names(const struct wl_set *set, char **err)
 			const struct wl_def *a = &set->defs[j];
 
 			if (strcmp(a->name, b->name) == 0) {
-				wl_parse_err(err,
-				             "%s:%u:%u: duplicate watchlist name '%s' (also in "
-				             "%s:%u:%u)",
-				             b->file, b->name_line, b->name_col, b->name, a->file,
-				             a->name_line, a->name_col);
+				err_set(err,
+				        "%s:%u:%u: duplicate watchlist name '%s' (also in "
+				        "%s:%u:%u)",
+				        b->file, b->name_line, b->name_col, b->name, a->file,
+				        a->name_line, a->name_col);
 				return -1;
 			}
 		}
@@ -351,19 +351,19 @@ wl_set_load(const char *const *paths, size_t n_paths, char **err)
 	uint32_t i, j, k;
 
 	if (hs_valid_platform() != HS_SUCCESS) {
-		wl_parse_err(err, "watchlists: this CPU lacks the instructions Hyperscan needs");
+		err_set(err, "watchlists: this CPU lacks the instructions Hyperscan needs");
 		goto fail;
 	}
 	set = calloc(1, sizeof(*set));
 	if (set == NULL || collect_files(paths, n_paths, &files, err) != 0) {
 		if (set == NULL) {
-			wl_parse_err(err, "watchlists: out of memory");
+			err_set(err, "watchlists: out of memory");
 		}
 		goto fail;
 	}
 	set->defs = calloc(files.n + 1, sizeof(*set->defs));
 	if (set->defs == NULL) {
-		wl_parse_err(err, "watchlists: out of memory");
+		err_set(err, "watchlists: out of memory");
 		goto fail;
 	}
 	for (i = 0; i < files.n; i++) {
@@ -379,7 +379,7 @@ wl_set_load(const char *const *paths, size_t n_paths, char **err)
 	}
 	set->terms = calloc(set->n_terms + 1, sizeof(*set->terms));
 	if (set->terms == NULL) {
-		wl_parse_err(err, "watchlists: out of memory");
+		err_set(err, "watchlists: out of memory");
 		goto fail;
 	}
 	for (i = 0, k = 0; i < set->n_defs; i++) {

@@ -34,24 +34,6 @@ struct pctx {
 
 static const char *const severities[] = { "info", "low", "medium", "high", "critical" };
 
-void
-wl_parse_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	if (err == NULL) {
-		return;
-	}
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0) {
-		s = NULL;
-	}
-	va_end(ap);
-	free(*err);
-	*err = s;
-}
-
 /* Sets "path:line:col: message" at node <n>'s start mark; returns -1. */
 static int fail_at(const struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -65,8 +47,8 @@ fail_at(const struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	wl_parse_err(c->err, "%s:%zu:%zu: %s", c->path, n->start_mark.line + 1,
-	             n->start_mark.column + 1, msg);
+	err_set(c->err, "%s:%zu:%zu: %s", c->path, n->start_mark.line + 1, n->start_mark.column + 1,
+	        msg);
 	return -1;
 }
 
@@ -685,16 +667,15 @@ static void
 yaml_error(const char *path, const yaml_parser_t *parser, char **err)
 {
 	if (parser->context != NULL) {
-		wl_parse_err(err, "%s:%zu:%zu: %s (%s at %zu:%zu)", path,
-		             parser->problem_mark.line + 1, parser->problem_mark.column + 1,
-		             parser->problem != NULL ? parser->problem : "YAML error",
-		             parser->context, parser->context_mark.line + 1,
-		             parser->context_mark.column + 1);
+		err_set(err, "%s:%zu:%zu: %s (%s at %zu:%zu)", path, parser->problem_mark.line + 1,
+		        parser->problem_mark.column + 1,
+		        parser->problem != NULL ? parser->problem : "YAML error", parser->context,
+		        parser->context_mark.line + 1, parser->context_mark.column + 1);
 		return;
 	}
-	wl_parse_err(err, "%s:%zu:%zu: %s", path, parser->problem_mark.line + 1,
-	             parser->problem_mark.column + 1,
-	             parser->problem != NULL ? parser->problem : "YAML error");
+	err_set(err, "%s:%zu:%zu: %s", path, parser->problem_mark.line + 1,
+	        parser->problem_mark.column + 1,
+	        parser->problem != NULL ? parser->problem : "YAML error");
 }
 
 int
@@ -714,16 +695,16 @@ wl_parse_file(const char *path, struct wl_def *def, char **err)
 	def->info.severity = "medium";
 	def->file = strdup(path);
 	if (def->file == NULL) {
-		wl_parse_err(err, "%s: out of memory", path);
+		err_set(err, "%s: out of memory", path);
 		goto fail;
 	}
 	f = fopen(path, "rb");
 	if (f == NULL) {
-		wl_parse_err(err, "%s: %s", path, strerror(errno));
+		err_set(err, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (yaml_parser_initialize(&parser) == 0) {
-		wl_parse_err(err, "%s: out of memory", path);
+		err_set(err, "%s: out of memory", path);
 		goto fail;
 	}
 	parser_ok = true;
@@ -736,7 +717,7 @@ wl_parse_file(const char *path, struct wl_def *def, char **err)
 	c.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL) {
-		wl_parse_err(err, "%s:1:1: empty file (a watchlist needs at least a name)", path);
+		err_set(err, "%s:1:1: empty file (a watchlist needs at least a name)", path);
 		goto fail;
 	}
 	if (parse_root(&c, root) != 0) {
@@ -748,8 +729,8 @@ wl_parse_file(const char *path, struct wl_def *def, char **err)
 	}
 	root = yaml_document_get_root_node(&extra);
 	if (root != NULL) {
-		wl_parse_err(err, "%s:%zu:%zu: one watchlist per file (a second YAML document)",
-		             path, root->start_mark.line + 1, root->start_mark.column + 1);
+		err_set(err, "%s:%zu:%zu: one watchlist per file (a second YAML document)", path,
+		        root->start_mark.line + 1, root->start_mark.column + 1);
 		yaml_document_delete(&extra);
 		goto fail;
 	}
