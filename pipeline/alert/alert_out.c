@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 
 struct client {
@@ -266,15 +267,6 @@ alert_out_clients(const struct alert_out *o)
 	return o->n_clients;
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void
 alert_out_close(struct alert_out *o, int linger_ms)
 {
@@ -284,7 +276,7 @@ alert_out_close(struct alert_out *o, int linger_ms)
 	if (o == NULL) {
 		return;
 	}
-	deadline = mono_ms() + (uint64_t)(linger_ms > 0 ? linger_ms : 0);
+	deadline = clock_ns(CLOCK_MONOTONIC) / 1000000u + (uint64_t)(linger_ms > 0 ? linger_ms : 0);
 	for (;;) {
 		bool pending = false;
 
@@ -294,7 +286,7 @@ alert_out_close(struct alert_out *o, int linger_ms)
 				pending |= o->clients[i].fd >= 0 && o->clients[i].len > 0;
 			}
 		}
-		if (!pending || mono_ms() >= deadline) {
+		if (!pending || clock_ns(CLOCK_MONOTONIC) / 1000000u >= deadline) {
 			break;
 		}
 		usleep(1000);

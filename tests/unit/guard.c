@@ -73,3 +73,18 @@ guard_run_tests(void)
 	CU_cleanup_registry();
 	return failed == 0 ? 0 : 1;
 }
+
+int
+guard_mkdtemp(char *tmpl)
+{
+	return mkdtemp(tmpl) == NULL ? -1 : 0;
+}
+
+int
+guard_rmtree(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}

@@ -17,6 +17,12 @@ uint8_t *guard_dup(const void *src, size_t len);
 /* Releases a buffer from guard_dup(). Accepts NULL. */
 void guard_free(uint8_t *p);
 
+/* mkdtemp(<tmpl>) for a suite's scratch folder; 0 or -1. */
+int guard_mkdtemp(char *tmpl);
+
+/* Removes folder <dir> and everything in it; 0 or -1. */
+int guard_rmtree(const char *dir);
+
 /* Runs the registered CUnit suites verbosely; returns the process exit code. */
 int guard_run_tests(void);
 

@@ -182,7 +182,7 @@ test_alert_out_reports_an_unusable_path(void)
 static int
 setup(void)
 {
-	if (mkdtemp(dir) == NULL) {
+	if (guard_mkdtemp(dir) != 0) {
 		return -1;
 	}
 	snprintf(sock_path, sizeof(sock_path), "%s/a.sock", dir);
@@ -193,10 +193,7 @@ setup(void)
 static int
 teardown(void)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return guard_rmtree(dir);
 }
 
 int

@@ -172,16 +172,13 @@ test_config_shipped_files_load(void)
 static int
 setup(void)
 {
-	return mkdtemp(dir) == NULL ? -1 : 0;
+	return guard_mkdtemp(dir);
 }
 
 static int
 teardown(void)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return guard_rmtree(dir);
 }
 
 int
