@@ -82,8 +82,8 @@ defaults(struct fw_config *cfg)
 	cfg->ooo_segments_per_stream = 256;
 	cfg->ooo_bytes_per_stream = 1u << 20;
 	cfg->max_body = 64ull << 20;
-	cfg->max_item = 256u << 10;
-	cfg->feed_parsers = 256;
+	cfg->max_item = 128u << 10;
+	cfg->feed_parsers = 128;
 	cfg->alert_pool = 4095;
 	cfg->alert_ring = 4096;
 	cfg->mbufs = 8191;
