@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "core/engine.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/worker.h"
 #include "match/watchlist.h"
 
@@ -152,6 +153,13 @@ count_packets(const char *path)
 	}
 	pcap_close(p);
 	return n;
+}
+
+/* Data-path tables in DPDK memory: hugepage-backed where there are hugepages. */
+static void *
+data_zalloc(size_t size)
+{
+	return rte_zmalloc("feedwatch", size, RTE_CACHE_LINE_SIZE);
 }
 
 static int
@@ -337,6 +345,7 @@ run_main(char *prog, const struct run_opts *o)
 		goto fail;
 	}
 	eal_up = true;
+	mem_data_use(data_zalloc, rte_free);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (rte_eth_dev_count_avail() == 0) {
@@ -469,6 +478,7 @@ fail:
 		rte_eth_dev_stop(port);
 		rte_eth_dev_close(port);
 		rte_mempool_free(mp);
+		mem_data_use(NULL, NULL);
 		rte_eal_cleanup();
 	}
 	wl_set_free(set);

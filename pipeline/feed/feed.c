@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "feed/normalize.h"
 #include "feed/xml_scan.h"
 
@@ -710,10 +711,11 @@ feed_env_create(const struct feed_limits *lim, struct counters *c, feed_item_fn 
 	env->lim = *lim;
 	env->c = c;
 	env->on_item = on_item;
-	env->parsers = calloc(lim->max_parsers + 1u, sizeof(*env->parsers));
+	env->parsers = mem_data_zalloc((lim->max_parsers + 1u) * sizeof(*env->parsers));
 	env->free_list = calloc(lim->max_parsers + 1u, sizeof(*env->free_list));
 	/* Two buffers per parser: the item's normalized fields and one field's raw text. */
-	env->bufs = calloc((size_t)lim->max_parsers * 2u + 1u, (size_t)lim->max_item + 1u);
+	env->bufs = mem_data_zalloc(((size_t)lim->max_parsers * 2u + 1u) *
+	                            ((size_t)lim->max_item + 1u));
 	if (env->parsers == NULL || env->free_list == NULL || env->bufs == NULL) {
 		goto fail;
 	}
@@ -732,9 +734,9 @@ feed_env_free(struct feed_env *env)
 	if (env == NULL) {
 		return;
 	}
-	free(env->bufs);
+	mem_data_free(env->bufs);
 	free(env->free_list);
-	free(env->parsers);
+	mem_data_free(env->parsers);
 	free(env);
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/bug.h"
+#include "core/mem.h"
 
 /*
  * Layout: a power-of-two array of bucket heads (entry indexes) chains the
@@ -175,14 +176,12 @@ flow_table_create(uint32_t max_flows, size_t user_size, uint64_t idle_ns, flow_e
 	if (ft == NULL) {
 		goto fail;
 	}
-	ft->e = aligned_alloc(64, (size_t)max_flows * sizeof(struct entry));
-	ft->user = aligned_alloc(64, (size_t)max_flows * stride);
-	ft->bucket = malloc(nbuckets * sizeof(uint32_t));
+	ft->e = mem_data_zalloc((size_t)max_flows * sizeof(struct entry));
+	ft->user = mem_data_zalloc((size_t)max_flows * stride);
+	ft->bucket = mem_data_zalloc(nbuckets * sizeof(uint32_t));
 	if (ft->e == NULL || ft->user == NULL || ft->bucket == NULL) {
 		goto fail;
 	}
-	memset(ft->e, 0, (size_t)max_flows * sizeof(struct entry));
-	memset(ft->user, 0, (size_t)max_flows * stride);
 	for (i = 0; i < nbuckets; i++) {
 		ft->bucket[i] = NIL;
 	}
@@ -203,9 +202,9 @@ flow_table_create(uint32_t max_flows, size_t user_size, uint64_t idle_ns, flow_e
 	return ft;
 fail:
 	if (ft != NULL) {
-		free(ft->bucket);
-		free(ft->user);
-		free(ft->e);
+		mem_data_free(ft->bucket);
+		mem_data_free(ft->user);
+		mem_data_free(ft->e);
 	}
 	free(ft);
 	return NULL;
@@ -218,9 +217,9 @@ flow_table_free(struct flow_table *ft)
 		return;
 	}
 	flow_table_flush(ft);
-	free(ft->bucket);
-	free(ft->user);
-	free(ft->e);
+	mem_data_free(ft->bucket);
+	mem_data_free(ft->user);
+	mem_data_free(ft->e);
 	free(ft);
 }
 

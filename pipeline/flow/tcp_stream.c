@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "core/bug.h"
+#include "core/mem.h"
 #include "net/decode.h"
 
 /*
@@ -71,7 +72,7 @@ tcp_seg_pool_create(uint32_t n)
 		goto fail;
 	}
 	/* calloc(0) may return NULL; one spare node keeps the failure check honest */
-	pool->nodes = calloc(n > 0 ? n : 1, sizeof(struct tcp_seg));
+	pool->nodes = mem_data_zalloc((size_t)(n > 0 ? n : 1) * sizeof(struct tcp_seg));
 	if (pool->nodes == NULL) {
 		goto fail;
 	}
@@ -93,7 +94,7 @@ tcp_seg_pool_free(struct tcp_seg_pool *pool)
 		return;
 	}
 	BUG_ON(pool->used != 0);
-	free(pool->nodes);
+	mem_data_free(pool->nodes);
 	free(pool);
 }
 
