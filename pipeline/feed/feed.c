@@ -272,10 +272,13 @@ scratch_add(struct feed_parser *p, const uint8_t *s, size_t n, bool raw)
 	if (p->scratch_full) {
 		return;
 	}
-	if (raw && p->cs == NORMALIZE_CS_CP1252) {
+	if (raw && (p->cs == NORMALIZE_CS_CP1252 || p->cs == NORMALIZE_CS_CP1251)) {
+		size_t (*put)(uint8_t *, uint8_t) =
+		        p->cs == NORMALIZE_CS_CP1252 ? normalize_cp1252_put : normalize_cp1251_put;
+
 		for (i = 0; i < n; i++) {
 			uint8_t u[3];
-			size_t k = normalize_cp1252_put(u, s[i]);
+			size_t k = put(u, s[i]);
 
 			if (cap - p->scratch_len < k) {
 				p->scratch_full = true;
@@ -682,7 +685,7 @@ on_encoding(void *arg, const char *name, size_t len)
 	}
 	cs = normalize_charset_from_name(name, len);
 	/* A declaration we could read in 8 bits is not UTF-16 whatever it says: read it as UTF-8. */
-	p->cs = cs == NORMALIZE_CS_CP1252 ? NORMALIZE_CS_CP1252 : NORMALIZE_CS_UTF8;
+	p->cs = cs == NORMALIZE_CS_CP1252 || cs == NORMALIZE_CS_CP1251 ? cs : NORMALIZE_CS_UTF8;
 }
 
 static const struct xml_scan_ops scan_ops = {
@@ -769,7 +772,8 @@ feed_parser_open(struct feed_env *env, struct span charset, void *arg)
 	 * leave the choice to the declaration; UTF-16 is caught from the bytes.
 	 */
 	cs = normalize_charset_from_name((const char *)charset.ptr, charset.len);
-	if (charset.len > 0 && (cs == NORMALIZE_CS_UTF8 || cs == NORMALIZE_CS_CP1252)) {
+	if (charset.len > 0 &&
+	    (cs == NORMALIZE_CS_UTF8 || cs == NORMALIZE_CS_CP1252 || cs == NORMALIZE_CS_CP1251)) {
 		p->cs = cs;
 		p->cs_from_hint = true;
 	}

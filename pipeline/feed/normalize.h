@@ -25,6 +25,7 @@
 enum normalize_charset {
 	NORMALIZE_CS_UTF8 = 0, /* the default; validated, invalid bytes -> U+FFFD */
 	NORMALIZE_CS_CP1252,   /* windows-1252; also ISO-8859-1, latin1, US-ASCII (WHATWG) */
+	NORMALIZE_CS_CP1251,   /* windows-1251 (Cyrillic) */
 	NORMALIZE_CS_UTF16,    /* UTF-16 of either order: not supported, the document is dropped */
 	NORMALIZE_CS_UNKNOWN,  /* a label we do not know: read as UTF-8 */
 };
@@ -48,6 +49,13 @@ enum normalize_charset normalize_charset_from_name(const char *name, size_t len)
  * number of bytes written (1 to 3).
  */
 size_t normalize_cp1252_put(uint8_t *out, uint8_t b);
+
+/*
+ * Appends the UTF-8 encoding of windows-1251 byte <b> to <out> (room for 3
+ * bytes). 0x98, undefined, maps to the C1 control of the same value.
+ * Returns the number of bytes written (1 to 3).
+ */
+size_t normalize_cp1251_put(uint8_t *out, uint8_t b);
 
 /*
  * Appends the UTF-8 encoding of code point <cp> to <out> (room for 4

@@ -564,6 +564,30 @@ test_feed_latin1_declaration_converted(void)
 }
 
 static void
+test_feed_cp1251_declared_or_hinted_converted(void)
+{
+	/* "Лавров в Москве" and "№" in windows-1251 */
+	static const char body[] = "<rss><channel><item><title>\xCB\xE0\xE2\xF0\xEE\xE2 \xE2 "
+	                           "\xCC\xEE\xF1\xEA\xE2\xE5 \xB9</title></item></channel></rss>";
+	static const char want[] = "\u041B\u0430\u0432\u0440\u043E\u0432 \u0432 "
+	                           "\u041C\u043E\u0441\u043A\u0432\u0435 \u2116";
+	char doc[512];
+	struct feed_env *env = env_new(256, 1);
+	struct got g = { 0 };
+
+	snprintf(doc, sizeof(doc), "<?xml version=\"1.0\" encoding=\"windows-1251\"?>%s", body);
+	parse_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], want);
+	got_free(&g);
+	parse_whole(env, body, "CP1251", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], want);
+	got_free(&g);
+	feed_env_free(env);
+}
+
+static void
 test_feed_charset_hint_overrides_declaration(void)
 {
 	static const char doc[] = "<?xml version='1.0' encoding='ISO-8859-1'?>"
@@ -695,6 +719,8 @@ main(void)
 	CU_add_test(s, "atom link fallback and prefixed root",
 	            test_feed_atom_link_fallback_and_prefixed_root);
 	CU_add_test(s, "latin1 declaration converted", test_feed_latin1_declaration_converted);
+	CU_add_test(s, "cp1251 declared or hinted converted",
+	            test_feed_cp1251_declared_or_hinted_converted);
 	CU_add_test(s, "charset hint overrides declaration",
 	            test_feed_charset_hint_overrides_declaration);
 	CU_add_test(s, "invalid references become U+FFFD",

@@ -238,6 +238,32 @@ test_normalize_cp1252_and_latin1_to_utf8(void)
 }
 
 static void
+test_normalize_cp1251_to_utf8(void)
+{
+	uint8_t b[4];
+	unsigned int i;
+
+	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 'z'), 1);
+	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0xCB), 2); /* Л */
+	CU_ASSERT(memcmp(b, "\xD0\x9B", 2) == 0);
+	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0xFF), 2); /* я */
+	CU_ASSERT(memcmp(b, "\xD1\x8F", 2) == 0);
+	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0xA8), 2); /* Ё */
+	CU_ASSERT(memcmp(b, "\xD0\x81", 2) == 0);
+	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0xB9), 3); /* № */
+	CU_ASSERT(memcmp(b, "\xE2\x84\x96", 3) == 0);
+	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0x88), 3); /* € */
+	CU_ASSERT(memcmp(b, "\xE2\x82\xAC", 3) == 0);
+	for (i = 0x80; i < 0x100; i++) {
+		size_t n = normalize_cp1251_put(b, (uint8_t)i);
+
+		CU_ASSERT(n == 2 || n == 3);
+	}
+	CU_ASSERT_EQUAL(normalize_charset_from_name("Windows-1251", 12), NORMALIZE_CS_CP1251);
+	CU_ASSERT_EQUAL(normalize_charset_from_name("cp1251", 6), NORMALIZE_CS_CP1251);
+}
+
+static void
 test_normalize_charset_labels(void)
 {
 	CU_ASSERT_EQUAL(normalize_charset_from_name("utf-8", 5), NORMALIZE_CS_UTF8);
@@ -302,6 +328,7 @@ main(void)
 	CU_add_test(s, "replaces invalid UTF-8", test_normalize_replaces_invalid_utf8);
 	CU_add_test(s, "truncates at a UTF-8 boundary", test_normalize_truncates_at_utf8_boundary);
 	CU_add_test(s, "cp1252 and latin1 to UTF-8", test_normalize_cp1252_and_latin1_to_utf8);
+	CU_add_test(s, "cp1251 to utf8", test_normalize_cp1251_to_utf8);
 	CU_add_test(s, "charset labels", test_normalize_charset_labels);
 	CU_add_test(s, "utf8 boundary cuts an incomplete tail",
 	            test_normalize_utf8_boundary_cuts_incomplete_tail);
