@@ -21,6 +21,7 @@ struct alert_writer {
 	struct alert_out *out;
 	struct counters *c;
 	uint64_t seq;
+	struct latency_hist lat;
 	char line[ALERT_JSON_MAX];
 };
 
@@ -111,6 +112,7 @@ alert_writer_drain(struct alert_writer *w, unsigned int max)
 			size_t len =
 			        alert_json_encode(r, w->seq + 1, lat, w->line, sizeof(w->line));
 
+			latency_add(&w->lat, lat);
 			if (len > 0) {
 				w->seq++;
 				alert_out_line(w->out, w->line, len);
@@ -127,4 +129,10 @@ uint64_t
 alert_writer_seq(const struct alert_writer *w)
 {
 	return w->seq;
+}
+
+const struct latency_hist *
+alert_writer_latency(const struct alert_writer *w)
+{
+	return &w->lat;
 }

@@ -12,6 +12,7 @@
 
 #include "alert/alert-t.h"
 #include "alert/alert_out.h"
+#include "alert/latency.h"
 #include "core/counters.h"
 
 struct alert_writer;
@@ -41,5 +42,8 @@ unsigned int alert_writer_drain(struct alert_writer *w, unsigned int max);
 
 /* The last seq assigned (0 before the first alert). */
 uint64_t alert_writer_seq(const struct alert_writer *w);
+
+/* Packet-to-alert latencies of every record drained so far (main lcore). */
+const struct latency_hist *alert_writer_latency(const struct alert_writer *w);
 
 #endif

@@ -190,6 +190,9 @@ on_item(void *arg, const struct feed_item *it)
 	} else {
 		wi.field[WL_FIELD_HOST] = url_host(e->udp_url, strlen(e->udp_url));
 	}
+	if (e->ops.item_scanned != NULL) {
+		e->ops.item_scanned(e->ops.arg, &wi);
+	}
 	e->cur_item = it;
 	wl_scan(e->wl, e->scratch, &wi, e->c, on_match, e);
 	e->cur_item = NULL;
@@ -458,6 +461,14 @@ void
 engine_flush(struct engine *e)
 {
 	flow_table_flush(e->ft);
+}
+
+size_t
+engine_flow_bytes(void)
+{
+	/* the table's entry is one cache line, two 4-byte hash buckets per flow, and the
+	 * user area rounded up to 64 */
+	return 64 + 8 + ((sizeof(struct engine_flow) + 63) & ~(size_t)63);
 }
 
 void

@@ -20,6 +20,7 @@
 #include "flow/tcp_stream.h"
 
 struct feed_item;
+struct wl_item;
 struct wl_set;
 struct engine;
 
@@ -32,6 +33,8 @@ struct engine_ops {
 	const struct tcp_stream_ops *tcp;
 	/* Optional: told of every item before it is matched (offline --items). */
 	void (*item_seen)(void *arg, const struct feed_item *item);
+	/* Optional: told of every item as the matcher sees it (benchmarks). */
+	void (*item_scanned)(void *arg, const struct wl_item *item);
 	void *arg;
 };
 
@@ -69,6 +72,9 @@ void engine_tick(struct engine *e, uint64_t now_ns);
 
 /* End every flow now (end of capture): what is held is delivered, bodies end. */
 void engine_flush(struct engine *e);
+
+/* Bytes of state the engine keeps per flow (flow table entry and user area). */
+size_t engine_flow_bytes(void);
 
 /* Frees <e> after flushing. Accepts NULL. */
 void engine_free(struct engine *e);

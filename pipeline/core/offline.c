@@ -193,7 +193,7 @@ offline_main(const struct offline_opts *o, char *const *files, int n_files)
 	struct wl_set *set = NULL;
 	struct engine *e = NULL;
 	struct counters *c = NULL;
-	struct engine_ops ops = { get_rec, submit_rec, &copy_ops, item_seen, NULL };
+	struct engine_ops ops = { get_rec, submit_rec, &copy_ops, item_seen, NULL, NULL };
 	const char *wl_default;
 	char *err = NULL;
 	int i, rc = 1;

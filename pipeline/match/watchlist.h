@@ -100,4 +100,19 @@ typedef void wl_match_fn(void *arg, const struct wl_match *m);
 int wl_scan(const struct wl_set *set, struct wl_scratch *s, const struct wl_item *item,
             struct counters *c, wl_match_fn *fn, void *arg);
 
+/*
+ * For benchmarks: the text wl_scan() hands Hyperscan for <item> (its fields
+ * joined with separators), left in <s>'s buffer and pointed to by <*text>
+ * until the next call on <s>. Returns its length.
+ */
+size_t wl_scan_text(struct wl_scratch *s, const struct wl_item *item, const uint8_t **text);
+
+/*
+ * For benchmarks: the raw matching cost alone, one hs_scan of <len> bytes of
+ * <text> with <set>'s database and a callback that only counts. Returns the
+ * number of matches Hyperscan reported, or -1 on a scan error.
+ */
+long long wl_scan_raw(const struct wl_set *set, struct wl_scratch *s, const uint8_t *text,
+                      size_t len);
+
 #endif

@@ -426,3 +426,40 @@ wl_scan(const struct wl_set *set, struct wl_scratch *s, const struct wl_item *it
 	}
 	return matched;
 }
+
+size_t
+wl_scan_text(struct wl_scratch *s, const struct wl_item *item, const uint8_t **text)
+{
+	bool truncated;
+	size_t len = join(s, item, &truncated);
+
+	*text = s->buf;
+	return len;
+}
+
+static int
+count_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+            void *ctx)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	(*(long long *)ctx)++;
+	return 0;
+}
+
+long long
+wl_scan_raw(const struct wl_set *set, struct wl_scratch *s, const uint8_t *text, size_t len)
+{
+	long long n = 0;
+
+	if (set->db == NULL) {
+		return 0;
+	}
+	if (hs_scan(set->db, (const char *)text, (unsigned int)len, 0, s->hs, count_match, &n) !=
+	    HS_SUCCESS) {
+		return -1;
+	}
+	return n;
+}

@@ -19,13 +19,14 @@ same capture must find the same alerts.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 import jsonschema
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fwrun  # noqa: E402
 
 failures = []
 
@@ -63,52 +64,14 @@ def compare(got, expect, where, with_flow=True):
         check(hits == sorted(e["hits"]), "%s: hits %s, expected %s" % (name, hits, sorted(e["hits"])))
 
 
-def connect(path, proc, deadline):
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            return None
-        try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(path)
-            return s
-        except OSError:
-            s.close()
-            time.sleep(0.05)
-    return None
-
-
 def run_live(fw, cap, case, tmp):
-    sock = os.path.join(tmp, "alerts.sock")
-    journal = os.path.join(tmp, "alerts.ndjson")
-    cmd = [fw, "run", "--pcap", cap, "-c", os.path.join(case, "config.yaml"),
-           "--socket", sock, "--journal", journal, "--wait-clients", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    s = connect(sock, proc, time.time() + 60)
-    data = b""
-    if s is not None:
-        s.settimeout(120)
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-    try:
-        out, err = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-    sys.stderr.write(err)
-    check(proc.returncode == 0, "feedwatch run exited %s" % proc.returncode)
-    check(s is not None, "could not connect to %s" % sock)
-    jtext = open(journal, "rb").read() if os.path.exists(journal) else b""
-    check(jtext == data, "journal and socket differ (%d vs %d bytes)" % (len(jtext), len(data)))
-    counters = {}
-    for line in err.splitlines():
-        parts = line.split()
-        if len(parts) == 4 and parts[1] == "counter":
-            counters[parts[2]] = int(parts[3])
-    return data.decode(), counters
+    r = fwrun.run(fw, cap, os.path.join(case, "config.yaml"), tmp, timeout=120)
+    sys.stderr.write(r["stderr"])
+    check(r["rc"] == 0, "feedwatch run exited %s" % r["rc"])
+    check(r["connected"], "could not connect to the alert socket")
+    check(r["journal"] == r["lines"],
+          "journal and socket differ (%d vs %d bytes)" % (len(r["journal"]), len(r["lines"])))
+    return r["lines"], r["counters"]
 
 
 def main():

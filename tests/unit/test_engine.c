@@ -298,7 +298,7 @@ static int
 setup(void)
 {
 	static const char *const paths[] = { "../../configs/watchlists" };
-	struct engine_ops ops = { get_rec, submit_rec, &copy_ops, NULL, NULL };
+	struct engine_ops ops = { get_rec, submit_rec, &copy_ops, NULL, NULL, NULL };
 	char *err = NULL;
 
 	cfg = config_load(NULL, &err);

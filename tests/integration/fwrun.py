@@ -1,0 +1,58 @@
+"""Run the real feedwatch binary on a capture with a consumer on its socket.
+
+Shared by the integration tests and scripts/accuracy.
+"""
+
+import os
+import socket
+import subprocess
+import time
+
+
+def _connect(path, proc, deadline):
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return None
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s
+        except OSError:
+            s.close()
+            time.sleep(0.05)
+    return None
+
+
+def run(fw, capture, config, tmp, extra=(), timeout=600):
+    """feedwatch run --pcap CAPTURE -c CONFIG, one consumer on the socket.
+
+    Returns a dict: lines (the socket's text), journal (the journal's text),
+    rc, stderr, counters {name: value}, connected (bool)."""
+    sock = os.path.join(tmp, "alerts.sock")
+    journal = os.path.join(tmp, "alerts.ndjson")
+    cmd = [fw, "run", "--pcap", capture, "-c", config, "--socket", sock,
+           "--journal", journal, "--wait-clients", "1"] + list(extra)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    s = _connect(sock, proc, time.time() + 60)
+    data = b""
+    if s is not None:
+        s.settimeout(timeout)
+        while True:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    counters = {}
+    for line in err.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[1] == "counter":
+            counters[parts[2]] = int(parts[3])
+    jtext = open(journal, "rb").read() if os.path.exists(journal) else b""
+    return {"lines": data.decode(), "journal": jtext.decode(), "rc": proc.returncode,
+            "stderr": err, "counters": counters, "connected": s is not None}
