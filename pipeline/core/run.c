@@ -274,7 +274,9 @@ writer_loop(struct alert_writer *writer, struct alert_out *out, struct worker *c
 static struct engine *
 make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_set *set)
 {
-	struct engine_ops ops = { worker_alert_get, worker_alert_submit, &worker_tcp_ops, NULL, NULL, w };
+	struct engine_ops ops = {
+		worker_alert_get, worker_alert_submit, &worker_tcp_ops, NULL, NULL, w
+	};
 	struct engine *e = engine_create(cfg, &ops, &w->c);
 
 	if (e != NULL && engine_set_watchlists(e, set) != 0) {
