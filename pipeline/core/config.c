@@ -45,6 +45,7 @@ static const struct key keys[] = {
 	{ "limits.max_body", K_U64, OFF(max_body), 0, 1024, 1ull << 34 },
 	{ "limits.max_item", K_U32, OFF(max_item), 0, 1024, 1u << 24 },
 	{ "limits.feed_parsers", K_U32, OFF(feed_parsers), 0, 1, 1u << 20 },
+	{ "limits.gzip_streams", K_U32, OFF(gzip_streams), 0, 1, 1u << 20 },
 	{ "limits.alert_pool", K_U32, OFF(alert_pool), 0, 64, 1u << 20 },
 	{ "limits.alert_ring", K_U32, OFF(alert_ring), 0, 64, 1u << 20 },
 	{ "dpdk.mbufs", K_U32, OFF(mbufs), 0, 1023, 1u << 24 },
@@ -84,6 +85,7 @@ defaults(struct fw_config *cfg)
 	cfg->max_body = 64ull << 20;
 	cfg->max_item = 128u << 10;
 	cfg->feed_parsers = 128;
+	cfg->gzip_streams = 128;
 	cfg->alert_pool = 4095;
 	cfg->alert_ring = 4096;
 	cfg->mbufs = 8191;

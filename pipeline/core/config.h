@@ -29,6 +29,7 @@ struct fw_config {
 	uint64_t max_body;
 	uint32_t max_item;
 	uint32_t feed_parsers;
+	uint32_t gzip_streams;
 	uint32_t alert_pool;
 	uint32_t alert_ring;
 	uint32_t mbufs;

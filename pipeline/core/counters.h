@@ -59,6 +59,7 @@
 	X(http_pending_overflow, "pipelined requests beyond HTTP_MAX_PENDING (response unpaired)") \
 	X(http_encoding_unsupported, "response bodies skipped: Content-Encoding not gzip/deflate") \
 	X(http_upgrade, "connections that left HTTP/1.1 (101, CONNECT tunnel), bypassed")          \
+	X(http_gzip_pool_empty, "compressed bodies skipped: every inflate stream was busy")        \
 	/* feed */                                                                                 \
 	X(feed_documents, "feed documents started")                                                \
 	X(feed_items, "feed items extracted")                                                      \

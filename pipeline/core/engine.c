@@ -32,6 +32,7 @@ struct engine {
 	struct counters *c;
 	struct flow_table *ft;
 	struct tcp_seg_pool *segs;
+	struct http_zpool *zpool;
 	struct tcp_stream_env tcp_env;
 	struct http_env http_env;
 	struct feed_env *feed_env;
@@ -321,7 +322,8 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	                          (uint64_t)cfg->flow_idle_s * 1000000000u, on_evict, e, c);
 	e->segs = tcp_seg_pool_create(cfg->ooo_segments);
 	e->feed_env = feed_env_create(&fl, c, on_item);
-	if (e->ft == NULL || e->segs == NULL || e->feed_env == NULL) {
+	e->zpool = http_zpool_create(cfg->gzip_streams);
+	if (e->ft == NULL || e->segs == NULL || e->feed_env == NULL || e->zpool == NULL) {
 		engine_free(e);
 		return NULL;
 	}
@@ -332,6 +334,7 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	e->tcp_env.max_ooo_bytes = cfg->ooo_bytes_per_stream;
 	e->http_env.c = c;
 	e->http_env.max_body = cfg->max_body;
+	e->http_env.zpool = e->zpool;
 	e->http_env.body_begin = on_body_begin;
 	e->http_env.body_data = on_body_data;
 	e->http_env.body_end = on_body_end;
@@ -477,8 +480,10 @@ engine_free(struct engine *e)
 	if (e == NULL) {
 		return;
 	}
+	/* the flows give back their segments and zlib slots first */
 	flow_table_free(e->ft);
 	tcp_seg_pool_free(e->segs);
+	http_zpool_free(e->zpool);
 	feed_env_free(e->feed_env);
 	wl_scratch_free(e->scratch);
 	free(e);

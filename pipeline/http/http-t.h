@@ -12,9 +12,10 @@
  * truncated when the pool is short (never below what a typical feed URL
  * needs). A request that finds the queue full is dropped and only counted
  * (lost_tail / lost_before keep the order), so its response is reported as
- * unpaired instead of shifting every later pairing. The only heap object is
- * the z_stream of a compressed body, allocated when that body starts and
- * freed when it ends or by http_conn_release().
+ * unpaired instead of shifting every later pairing. A compressed body
+ * borrows a z_stream (with its arena) from the worker's struct http_zpool
+ * when it starts, and gives it back when its stream or the body ends, on
+ * bypass, or in http_conn_release(): nothing is allocated per flow.
  */
 #ifndef FW_HTTP_T_H
 #define FW_HTTP_T_H
@@ -71,7 +72,7 @@ struct http_conn {
 	uint8_t zhdr;       /* first byte of a deflate body, held to tell zlib from raw */
 	uint8_t content_type_len;
 	uint64_t body_bytes; /* decoded bytes delivered for the current response */
-	void *zs;            /* z_stream, allocated when a compressed body starts */
+	void *zs;            /* z_stream borrowed from http_env.zpool for this body */
 	char content_type[HTTP_MAX_CTYPE];
 	char host[HTTP_MAX_HOST];
 	char url_pool[HTTP_URL_POOL];

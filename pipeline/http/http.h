@@ -8,7 +8,8 @@
  * Content-Type; their body is de-chunked and inflated (streaming zlib) and
  * handed to the callbacks in struct http_env as it arrives. Headers are
  * consumed byte by byte into small fixed fields: nothing is buffered whole.
- * The state is in http-t.h.
+ * The state is in http-t.h. Inflating borrows a z_stream from a bounded
+ * per-worker pool (struct http_zpool), so the data path never allocates.
  */
 #ifndef FW_HTTP_H
 #define FW_HTTP_H
@@ -28,10 +29,19 @@ struct http_msg {
 	struct span charset;      /* charset parameter of Content-Type; len 0 if absent */
 };
 
+struct http_zpool;
+
 /* Callbacks and limits; one per worker. Spans are valid during the call only. */
 struct http_env {
 	struct counters *c;
 	uint64_t max_body; /* decoded bytes per response; the rest is cut (http_body_limit) */
+	/*
+	 * Inflate streams for gzip/deflate bodies, from http_zpool_create().
+	 * A compressed body that finds it empty (or NULL) gets body_begin and
+	 * at once body_end(complete=false), nothing in between (counted as
+	 * http_gzip_pool_empty); its framing is still followed.
+	 */
+	struct http_zpool *zpool;
 	/*
 	 * Called for a final response that has a body (Content-Length > 0,
 	 * chunked, or until close), not for 1xx/204/304/HEAD responses nor for
@@ -60,7 +70,33 @@ void http_conn_data(struct http_conn *h, const struct http_env *env, bool from_c
  */
 void http_conn_close(struct http_conn *h, const struct http_env *env, bool from_client, void *arg);
 
-/* Free what <h> holds (zlib state) without calling any callback. Leaves it zeroed. */
+/*
+ * Free what <h> holds without calling any callback: an inflate stream goes
+ * back to its pool. Leaves it zeroed.
+ */
 void http_conn_release(struct http_conn *h);
+
+/*
+ * A pool of <n_streams> inflate streams for one worker (struct
+ * http_env.zpool). Each holds a z_stream and a fixed arena (about 48 KiB)
+ * that zlib's allocations for windowBits 15 are served from. A connection
+ * holds one from the start of a gzip/deflate response body until the
+ * compressed stream or the body ends, the connection goes to bypass, or
+ * http_conn_release(). Size it for the compressed bodies one worker has in
+ * flight at once; the memory (n_streams * ~48 KiB) comes from
+ * mem_data_zalloc(). n_streams may be 0 (every compressed body is then
+ * skipped). NULL on allocation failure. Control plane.
+ */
+struct http_zpool *http_zpool_create(uint32_t n_streams);
+
+/*
+ * Free <zp>. Every connection that used it must have been released (or have
+ * ended its bodies) first: a stream still held is a BUG_ON. Accepts NULL.
+ * Control plane.
+ */
+void http_zpool_free(struct http_zpool *zp);
+
+/* Streams of <zp> held by connections now; 0 for NULL. The worker's thread. */
+uint32_t http_zpool_used(const struct http_zpool *zp);
 
 #endif

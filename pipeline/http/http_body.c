@@ -5,7 +5,6 @@
  */
 #include "http/http_priv.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define ZLIB_CONST
@@ -16,6 +15,7 @@
 #define BF_LIMIT  0x02 /* max_body reached: nothing more is delivered or inflated */
 #define BF_ZEND   0x04 /* the compressed stream reached its end */
 #define BF_ZHDR   0x08 /* zhdr holds the first byte of a deflate body */
+#define BF_ZINIT  0x10 /* inflateInit2() has run on h->zs: the compressed stream started */
 
 #define INFLATE_OUT 16384
 
@@ -107,11 +107,10 @@ is_zlib_header(uint8_t cmf, uint8_t flg)
 static void
 inflate_in(struct http_conn *h, const struct http_env *env, const uint8_t *p, size_t n, void *arg)
 {
-	z_stream *zs;
 	int wbits = 15 + 32; /* gzip or zlib, detected by zlib */
 	bool held = (h->body_flags & BF_ZHDR) != 0;
 
-	if (h->zs == NULL) {
+	if (!(h->body_flags & BF_ZINIT)) {
 		if (h->encoding == HTTP_ENC_DEFLATE) {
 			/*
 			 * RFC 9110 §8.4.1.2: "deflate" means zlib-wrapped, but some
@@ -126,17 +125,12 @@ inflate_in(struct http_conn *h, const struct http_env *env, const uint8_t *p, si
 			wbits = is_zlib_header(held ? h->zhdr : p[0], held ? p[0] : p[1]) ? 15
 			                                                                  : -15;
 		}
-		zs = calloc(1, sizeof(*zs));
-		if (zs == NULL) {
+		/* the slot's arena serves inflateInit2() and the window: no malloc */
+		if (inflateInit2((z_stream *)h->zs, wbits) != Z_OK) {
 			inflate_failed(h, env, arg);
 			return;
 		}
-		if (inflateInit2(zs, wbits) != Z_OK) {
-			free(zs);
-			inflate_failed(h, env, arg);
-			return;
-		}
-		h->zs = zs;
+		h->body_flags |= BF_ZINIT;
 		if (held) {
 			h->body_flags &= ~BF_ZHDR;
 			if (!inflate_run(h, env, &h->zhdr, 1, arg)) {
@@ -158,8 +152,12 @@ deliver(struct http_conn *h, const struct http_env *env, const uint8_t *p, size_
 	}
 	if (h->encoding == HTTP_ENC_IDENTITY) {
 		emit(h, env, p, n, arg);
-	} else {
-		inflate_in(h, env, p, n, arg);
+		return;
+	}
+	inflate_in(h, env, p, n, arg);
+	if (h->body_flags & (BF_LIMIT | BF_ZEND)) {
+		/* nothing more is inflated: the stream serves another body while framing runs on */
+		http_body_free(h);
 	}
 }
 
@@ -176,6 +174,14 @@ http_body_begin(struct http_conn *h, const struct http_env *env, const struct ht
 		return;
 	}
 	if (h->encoding != HTTP_ENC_IDENTITY) {
+		h->zs = http_zpool_get(env->zpool);
+		if (h->zs == NULL) {
+			/* the consumer sees an empty, incomplete body; framing still runs */
+			counters_inc(env->c, CNT_http_gzip_pool_empty);
+			env->body_begin(arg, m);
+			env->body_end(arg, false);
+			return;
+		}
 		counters_inc(env->c, CNT_http_gzip);
 	}
 	h->body_flags = BF_ACTIVE;
@@ -186,7 +192,7 @@ void
 http_body_finish(struct http_conn *h, const struct http_env *env, bool framed, void *arg)
 {
 	const uint8_t f = h->body_flags;
-	const bool fed = h->zs != NULL || (f & BF_ZHDR) != 0;
+	const bool fed = (f & (BF_ZINIT | BF_ZHDR)) != 0;
 	bool complete = framed;
 
 	h->body_flags = 0;
@@ -207,11 +213,9 @@ http_body_finish(struct http_conn *h, const struct http_env *env, bool framed, v
 void
 http_body_free(struct http_conn *h)
 {
-	if (h->zs != NULL) {
-		inflateEnd(h->zs);
-		free(h->zs);
-		h->zs = NULL;
-	}
+	/* no inflateEnd(): zlib's memory is the slot's arena, reset as a whole */
+	http_zpool_put(h->zs);
+	h->zs = NULL;
 }
 
 static void

@@ -14,6 +14,7 @@
 #define HTTP_MAX_HEADER    16384 /* bytes of one header block (start line included) or trailer */
 #define HTTP_MAX_METHOD    16    /* longest method token accepted */
 #define HTTP_MAX_CHUNK_EXT 4096  /* bytes of a chunk-size line after the size */
+#define HTTP_ZSLOT_ARENA   49152 /* zlib's inflate state and a 32 KiB window, with room to spare */
 
 /* Parser states of one direction (struct http_dir.state). Zero is "start". */
 enum http_state {
@@ -85,7 +86,22 @@ void http_body_finish(struct http_conn *h, const struct http_env *env, bool fram
  */
 void http_body_enter(struct http_dir *d, enum http_state next, uint64_t length);
 
-/* Free the decoder state of <h>, without callbacks. */
+/* Free the decoder state of <h> (its stream goes back to the pool), without callbacks. */
 void http_body_free(struct http_conn *h);
+
+struct z_stream_s;
+
+/*
+ * Take a stream from <zp> (may be NULL): zeroed, its zalloc / zfree / opaque
+ * set to the slot's empty arena, ready for inflateInit2(). NULL when the
+ * pool is empty. The worker's thread.
+ */
+struct z_stream_s *http_zpool_get(struct http_zpool *zp);
+
+/*
+ * Return <zs>, from http_zpool_get(), to its pool. No inflateEnd() is needed:
+ * zlib's memory is the slot's arena, reset here. Accepts NULL.
+ */
+void http_zpool_put(struct z_stream_s *zs);
 
 #endif
