@@ -32,6 +32,11 @@
 	X(decode_tcp_bad, "malformed TCP headers")                                                 \
 	X(decode_udp, "UDP datagrams")                                                             \
 	X(decode_udp_bad, "malformed UDP headers")                                                 \
+	X(ip_frag_reassembled, "IPv4 datagrams reassembled from fragments")                        \
+	X(ip_frag_timeout, "IPv4 datagrams dropped incomplete after limits.frag_timeout_s")        \
+	X(ip_frag_overlap, "IPv4 fragments overlapping held bytes (first copy kept)")              \
+	X(ip_frag_limit, "IPv4 datagrams dropped: reassembly table, arena or size cap exhausted")  \
+	X(ip_frag_bad, "malformed or inconsistent IPv4 fragments (datagram dropped)")              \
 	/* flow */                                                                                 \
 	X(flow_created, "flows created")                                                           \
 	X(flow_full, "packets dropped because the flow table was full")                            \
@@ -67,6 +72,7 @@
 	X(feed_bad_xml, "feed documents abandoned as malformed")                                   \
 	X(feed_unknown_format, "documents that were not RSS or Atom")                              \
 	X(feed_pool_empty, "documents skipped because every parser was busy")                      \
+	X(feed_bad_json, "JSON documents abandoned as malformed, truncated or nested too deep")    \
 	X(udp_feed_datagrams, "UDP datagrams parsed as feed documents")                            \
 	/* match */                                                                                \
 	X(match_items_scanned, "items scanned by Hyperscan")                                       \

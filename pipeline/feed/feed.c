@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "feed/feed_json.h"
 #include "feed/normalize.h"
 #include "feed/xml_scan.h"
 
@@ -35,11 +36,13 @@ enum mode {
 };
 
 enum { CAP_NONE = -1, CAP_FEED_TITLE = FEED_F__MAX };
+_Static_assert((int)CAP_FEED_TITLE == (int)FEED_JSON_FEED_TITLE, "one feed-title capture id");
+_Static_assert(FEED_F__MAX <= 8, "fallback_fields has a bit per field");
 
 enum { SINK_NONE = 0, SINK_HREF, SINK_REL, SINK_TYPE };
 
-/* Sniffing the document's first bytes: BOM, UTF-16, something that is not XML at all. */
-enum head { H_START = 0, H_BOM1, H_BOM2, H_BLANK, H_LT, H_DONE };
+/* Sniffing the document's first bytes: BOM, UTF-16, JSON, something that is neither. */
+enum head { H_START = 0, H_BOM1, H_BOM2, H_BLANK, H_LT, H_JSON, H_DONE };
 
 struct field_pos {
 	uint32_t off;
@@ -48,6 +51,7 @@ struct field_pos {
 
 struct feed_parser {
 	struct xml_scan sc;
+	struct feed_json js;
 	struct feed_env *env;
 	void *arg;
 	uint8_t *item;    /* normalized fields of the current item, max_item bytes */
@@ -67,6 +71,9 @@ struct feed_parser {
 	bool pub_from_date; /* published came from dc:date / updated and may be replaced */
 	bool nested_block;  /* the element just opened inside a field is a block one */
 	bool in_pool;
+	bool json;               /* the document is JSON: js, not sc, reads it */
+	bool json_fallback;      /* the JSON value being read is a fallback key's */
+	uint8_t fallback_fields; /* bit f: field f holds a JSON fallback key's value */
 	uint8_t head;
 	uint8_t mode;
 	enum elem pend_kind; /* the start tag being read */
@@ -390,6 +397,7 @@ item_reset(struct feed_parser *p)
 	p->link_alt = false;
 	p->pub_from_date = false;
 	p->author_depth = 0;
+	p->fallback_fields = 0;
 	memset(p->field, 0, sizeof(p->field));
 }
 
@@ -698,6 +706,114 @@ static const struct xml_scan_ops scan_ops = {
 	.encoding = on_encoding,
 };
 
+static void
+json_feed(void *arg)
+{
+	struct feed_parser *p = arg;
+
+	p->format = FEED_FMT_JSON;
+	p->root_seen = true;
+}
+
+static void
+json_item_begin(void *arg)
+{
+	struct feed_parser *p = arg;
+
+	item_reset(p);
+	p->in_item = true;
+}
+
+static void
+json_item_end(void *arg)
+{
+	struct feed_parser *p = arg;
+
+	if (p->in_item) {
+		item_end(p);
+	}
+}
+
+static void
+json_value_begin(void *arg, int field, bool html, bool fallback)
+{
+	struct feed_parser *p = arg;
+
+	p->cur = field;
+	p->mode = html ? M_HTML : M_PLAIN;
+	p->json_fallback = fallback;
+	p->scratch_len = 0;
+	p->scratch_full = false;
+}
+
+static void
+json_value_text(void *arg, const uint8_t *s, size_t n)
+{
+	/* JSON is UTF-8 (RFC 8259 §8.1) whatever the transport says. */
+	scratch_add(arg, s, n, false);
+}
+
+/*
+ * A fallback key's value (external_url, date_modified, content_text, the 1.0
+ * author) is kept only while the preferred key gives none, and a preferred
+ * value replaces it, in whichever order they come.
+ */
+static void
+json_value_end(void *arg)
+{
+	struct feed_parser *p = arg;
+	const int f = p->cur;
+	const unsigned flags = p->mode == M_HTML ? NORMALIZE_HTML : 0;
+	uint8_t bit;
+
+	if (f == CAP_FEED_TITLE) {
+		field_end(p);
+		return;
+	}
+	p->cur = CAP_NONE;
+	if (f < 0 || f >= FEED_F__MAX || !p->in_item) {
+		return;
+	}
+	bit = (uint8_t)(1u << f);
+	if (p->json_fallback) {
+		if (p->field[f].len > 0 && (p->fallback_fields & bit) == 0) {
+			return;
+		}
+		commit(p, f, flags, false);
+		if (p->field[f].len > 0) {
+			p->fallback_fields |= bit;
+		}
+		return;
+	}
+	if ((p->fallback_fields & bit) != 0) {
+		p->field[f].len = 0;
+		p->fallback_fields &= (uint8_t)~bit;
+	}
+	commit(p, f, flags, false);
+}
+
+static void
+json_bad(void *arg)
+{
+	struct feed_parser *p = arg;
+
+	/* An item still open is dropped; the ones reported stay reported. */
+	counters_inc(p->env->c, CNT_feed_bad_json);
+	p->ignore = true;
+	p->in_item = false;
+	p->cur = CAP_NONE;
+}
+
+static const struct feed_json_ops json_ops = {
+	.feed = json_feed,
+	.item_begin = json_item_begin,
+	.item_end = json_item_end,
+	.value_begin = json_value_begin,
+	.value_text = json_value_text,
+	.value_end = json_value_end,
+	.bad = json_bad,
+};
+
 struct feed_env *
 feed_env_create(const struct feed_limits *lim, struct counters *c, feed_item_fn *on_item)
 {
@@ -781,7 +897,11 @@ feed_parser_open(struct feed_env *env, struct span charset, void *arg)
 	return p;
 }
 
-/* The first bytes, before the scanner: a BOM, UTF-16, or a document that cannot be XML. */
+/*
+ * The first bytes, before the scanner: a BOM, UTF-16, JSON (its first
+ * non-blank byte is '{', which the JSON tokenizer gets), or a document that
+ * is neither.
+ */
 static size_t
 sniff(struct feed_parser *p, const uint8_t *s, size_t n)
 {
@@ -799,7 +919,11 @@ sniff(struct feed_parser *p, const uint8_t *s, size_t n)
 				p->ignore = true;
 				return n;
 			}
-			p->head = c == 0xEF ? H_BOM1 : c == '<' ? H_LT : blank ? H_BLANK : H_DONE;
+			p->head = c == 0xEF  ? H_BOM1
+			          : c == '<' ? H_LT
+			          : c == '{' ? H_JSON
+			          : blank    ? H_BLANK
+			                     : H_DONE;
 			break;
 		case H_BOM1:
 			p->head = c == 0xBB ? H_BOM2 : H_DONE;
@@ -808,11 +932,17 @@ sniff(struct feed_parser *p, const uint8_t *s, size_t n)
 			p->head = c == 0xBF ? H_BLANK : H_DONE;
 			break;
 		default:
-			p->head = c == '<' ? H_LT : blank ? H_BLANK : H_DONE;
+			p->head = c == '<' ? H_LT : c == '{' ? H_JSON : blank ? H_BLANK : H_DONE;
 			break;
 		}
+		if (p->head == H_JSON) {
+			p->head = H_DONE;
+			p->json = true;
+			feed_json_data(&p->js, &json_ops, p, s + i, n - i);
+			return n;
+		}
 		if (p->head == H_DONE) {
-			/* JSON, plain text, garbage: no markup to look for. */
+			/* A JSON array, plain text, garbage: no markup to look for. */
 			counters_inc(p->env->c, CNT_feed_unknown_format);
 			p->ignore = true;
 			return n;
@@ -849,6 +979,10 @@ feed_parser_data(struct feed_parser *p, struct span data)
 		s += used;
 		n -= used;
 	}
+	if (p->json) {
+		feed_json_data(&p->js, &json_ops, p, s, n);
+		return;
+	}
 	xml_scan_feed(&p->sc, &scan_ops, p, s, n);
 }
 
@@ -861,7 +995,15 @@ feed_parser_close(struct feed_parser *p)
 		return;
 	}
 	env = p->env;
-	if (!p->ignore && p->head != H_START && !p->root_seen) {
+	if (p->json) {
+		if (!p->ignore && !p->js.done) {
+			/* Cut short: an item still open is dropped, like a malformed one. */
+			counters_inc(env->c, CNT_feed_bad_json);
+		} else if (!p->ignore && p->format != FEED_FMT_JSON) {
+			/* Well-formed JSON without a top-level "items" array. */
+			counters_inc(env->c, CNT_feed_unknown_format);
+		}
+	} else if (!p->ignore && p->head != H_START && !p->root_seen) {
 		/* Markup started but no element ever did: not a feed either. */
 		counters_inc(env->c, CNT_feed_unknown_format);
 	}

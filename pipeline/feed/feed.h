@@ -1,6 +1,6 @@
 /*
- * Incremental feed extractor: RSS 0.9x/2.0 and Atom 1.0 (RSS 1.0 / RDF and
- * JSON Feed come later) over arbitrary byte splits. A parser is opened when a
+ * Incremental feed extractor: RSS 0.9x/1.0 (RDF)/2.0, Atom 1.0 and JSON Feed
+ * 1.0/1.1 over arbitrary byte splits. A parser is opened when a
  * document starts (an HTTP response body, a UDP datagram, a file), fed the
  * document's bytes in order, and closed at its end; it calls the item
  * callback once per complete item with normalized UTF-8 fields (entities and
@@ -88,7 +88,10 @@ void feed_parser_data(struct feed_parser *p, struct span data);
  */
 void feed_parser_close(struct feed_parser *p);
 
-/* The format detected so far (FEED_FMT_UNKNOWN until the root element is seen). */
+/*
+ * The format detected so far (FEED_FMT_UNKNOWN until the root element is
+ * seen; for JSON, until the top-level "items" array opens).
+ */
 enum feed_format feed_parser_format(const struct feed_parser *p);
 
 /*

@@ -377,12 +377,13 @@ test_feed_rdf_items_are_extracted(void)
 }
 
 static void
-test_feed_html_and_json_are_unknown_format(void)
+test_feed_html_and_non_feed_json_are_unknown_format(void)
 {
 	static const char html[] =
 	        "<!DOCTYPE html>\n<html><head><title>Not a feed</title></head><body><item>"
 	        "<title>x</title></item></body></html>";
-	static const char json[] = "{\"version\":\"https://jsonfeed.org/version/1\",\"items\":"
+	/* JSON without a top-level "items" array (JSON Feeds are tested in test_feed_json.c). */
+	static const char json[] = "{\"version\":\"https://jsonfeed.org/version/1\",\"entries\":"
 	                           "[{\"title\":\"<item><title>x</title></item>\"}]}";
 	struct feed_env *env = env_new(4096, 1);
 	struct feed_parser *p;
@@ -706,8 +707,8 @@ main(void)
 	CU_add_test(s, "rss same items at every split", test_feed_rss_same_items_at_every_split);
 	CU_add_test(s, "atom same items at every split", test_feed_atom_same_items_at_every_split);
 	CU_add_test(s, "rdf items are extracted", test_feed_rdf_items_are_extracted);
-	CU_add_test(s, "html and json are unknown format",
-	            test_feed_html_and_json_are_unknown_format);
+	CU_add_test(s, "html and non-feed json are unknown format",
+	            test_feed_html_and_non_feed_json_are_unknown_format);
 	CU_add_test(s, "utf-16 is bad xml", test_feed_utf16_is_bad_xml);
 	CU_add_test(s, "item over max_item truncated at a UTF-8 boundary",
 	            test_feed_item_over_max_item_truncated_at_utf8_boundary);
