@@ -42,6 +42,9 @@ static const struct key keys[] = {
 	{ "limits.ooo_segments", K_U32, OFF(ooo_segments), 0, 16, 1u << 24 },
 	{ "limits.ooo_segments_per_stream", K_U32, OFF(ooo_segments_per_stream), 0, 1, 65535 },
 	{ "limits.ooo_bytes_per_stream", K_U32, OFF(ooo_bytes_per_stream), 0, 1500, 1u << 30 },
+	{ "limits.frag_datagrams", K_U32, OFF(frag_datagrams), 0, 0, 1u << 20 },
+	{ "limits.frag_max_bytes", K_U32, OFF(frag_max_bytes), 0, 576, 65535 },
+	{ "limits.frag_timeout_s", K_U32, OFF(frag_timeout_s), 0, 1, 3600 },
 	{ "limits.max_body", K_U64, OFF(max_body), 0, 1024, 1ull << 34 },
 	{ "limits.max_item", K_U32, OFF(max_item), 0, 1024, 1u << 24 },
 	{ "limits.feed_parsers", K_U32, OFF(feed_parsers), 0, 1, 1u << 20 },
@@ -82,6 +85,9 @@ defaults(struct fw_config *cfg)
 	cfg->ooo_segments = 4096;
 	cfg->ooo_segments_per_stream = 256;
 	cfg->ooo_bytes_per_stream = 1u << 20;
+	cfg->frag_datagrams = 1024;
+	cfg->frag_max_bytes = 65535;
+	cfg->frag_timeout_s = 30;
 	cfg->max_body = 64ull << 20;
 	cfg->max_item = 128u << 10;
 	cfg->feed_parsers = 128;

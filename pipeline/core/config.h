@@ -26,6 +26,9 @@ struct fw_config {
 	uint32_t ooo_segments;
 	uint32_t ooo_segments_per_stream;
 	uint32_t ooo_bytes_per_stream;
+	uint32_t frag_datagrams; /* IPv4 datagrams reassembled at once per worker; 0: off */
+	uint32_t frag_max_bytes; /* IP payload cap per reassembled datagram */
+	uint32_t frag_timeout_s; /* capture time a datagram waits for its fragments */
 	uint64_t max_body;
 	uint32_t max_item;
 	uint32_t feed_parsers;

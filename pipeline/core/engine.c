@@ -10,11 +10,16 @@
 #include "alert/alert_json.h"
 #include "core/bug.h"
 #include "core/clock.h"
+#include "core/mem.h"
 #include "feed/feed.h"
 #include "flow/flow_table.h"
 #include "http/http.h"
 #include "match/watchlist.h"
 #include "net/decode.h"
+#include "net/ipfrag.h"
+
+/* Bytes of reassembled TCP payload copied for held segments at once, per engine. */
+#define ENGINE_COPY_HOLD_MAX (16u << 20)
 
 /* What the engine keeps per flow: the flow table's user area. */
 struct engine_flow {
@@ -27,6 +32,31 @@ struct engine_flow {
 	char url[HTTP_MAX_URL]; /* the feed URL of the body being parsed */
 };
 
+/*
+ * One held TCP segment. The engine stands between tcp_stream and the caller's
+ * ops (struct engine_ops.tcp) because a segment cut from a reassembled IPv4
+ * datagram lives in the ipfrag table's output buffer, which the next fragment
+ * overwrites: such a segment is copied (malloc, capped at ENGINE_COPY_HOLD_MAX
+ * per engine; rare: it takes a fragmented TCP segment that is also out of
+ * order), the others go to the caller's hold as before. release() gets only
+ * the handle, so the handle is this node, which says which kind it is. Nodes
+ * come from a pool as large as the segment pool, so they never run out first.
+ */
+struct engine_hold {
+	struct engine *e;
+	void *handle; /* the caller's handle, or the copy */
+	size_t copy_len;
+	bool copy;
+	struct engine_hold *next; /* free list */
+};
+
+/* What the engine passes to tcp_stream as a segment's packet reference. */
+struct engine_ref {
+	struct engine *e;
+	void *ref;        /* the caller's packet */
+	bool reassembled; /* the payload is in the ipfrag buffer, not in <ref> */
+};
+
 struct engine {
 	struct engine_ops ops;
 	struct counters *c;
@@ -34,6 +64,10 @@ struct engine {
 	struct tcp_seg_pool *segs;
 	struct http_zpool *zpool;
 	struct tcp_stream_env tcp_env;
+	struct ipfrag *frag;
+	struct engine_hold *holds; /* cfg->ooo_segments nodes */
+	struct engine_hold *hold_free;
+	size_t copy_bytes; /* held in copies now */
 	struct http_env http_env;
 	struct feed_env *feed_env;
 	const struct wl_set *wl;
@@ -299,10 +333,69 @@ on_evict(void *arg, void *user)
 	e->cur_dir = saved_dir;
 }
 
+static struct span
+hold_seg(void *ref, struct span data, void **handle)
+{
+	const struct engine_ref *r = ref;
+	struct engine *e = r->e;
+	struct engine_hold *h = e->hold_free;
+	struct span held = { NULL, 0 };
+	uint8_t *copy;
+
+	if (h == NULL) {
+		return held;
+	}
+	if (r->reassembled) {
+		if (data.len > ENGINE_COPY_HOLD_MAX - e->copy_bytes) {
+			return held;
+		}
+		copy = malloc(data.len > 0 ? data.len : 1);
+		if (copy == NULL) {
+			return held;
+		}
+		memcpy(copy, data.ptr, data.len);
+		e->copy_bytes += data.len;
+		h->handle = copy;
+		h->copy_len = data.len;
+		held.ptr = copy;
+		held.len = data.len;
+	} else {
+		held = e->ops.tcp->hold(r->ref, data, &h->handle);
+		if (held.ptr == NULL) {
+			return held;
+		}
+	}
+	h->copy = r->reassembled;
+	e->hold_free = h->next;
+	*handle = h;
+	return held;
+}
+
+static void
+release_seg(void *handle)
+{
+	struct engine_hold *h = handle;
+	struct engine *e = h->e;
+
+	if (h->copy) {
+		free(h->handle);
+		e->copy_bytes -= h->copy_len;
+	} else {
+		e->ops.tcp->release(h->handle);
+	}
+	h->handle = NULL;
+	h->next = e->hold_free;
+	e->hold_free = h;
+}
+
+static const struct tcp_stream_ops engine_hold_ops = { hold_seg, release_seg };
+
 struct engine *
 engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct counters *c)
 {
 	struct feed_limits fl = { cfg->max_item, cfg->feed_parsers };
+	struct ipfrag_limits frl = { cfg->frag_datagrams, cfg->frag_max_bytes,
+		                     (uint64_t)cfg->frag_timeout_s * 1000000000u };
 	struct engine *e;
 	uint32_t i;
 
@@ -323,12 +416,21 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	e->segs = tcp_seg_pool_create(cfg->ooo_segments);
 	e->feed_env = feed_env_create(&fl, c, on_item);
 	e->zpool = http_zpool_create(cfg->gzip_streams);
-	if (e->ft == NULL || e->segs == NULL || e->feed_env == NULL || e->zpool == NULL) {
+	e->frag = ipfrag_create(&frl, c);
+	e->holds = mem_data_zalloc((cfg->ooo_segments > 0 ? cfg->ooo_segments : 1) *
+	                           sizeof(*e->holds));
+	if (e->ft == NULL || e->segs == NULL || e->feed_env == NULL || e->zpool == NULL ||
+	    e->frag == NULL || e->holds == NULL) {
 		engine_free(e);
 		return NULL;
 	}
+	for (i = cfg->ooo_segments; i-- > 0;) {
+		e->holds[i].e = e;
+		e->holds[i].next = e->hold_free;
+		e->hold_free = &e->holds[i];
+	}
 	e->tcp_env.pool = e->segs;
-	e->tcp_env.ops = ops->tcp;
+	e->tcp_env.ops = &engine_hold_ops;
 	e->tcp_env.c = c;
 	e->tcp_env.max_ooo_segs = (uint16_t)cfg->ooo_segments_per_stream;
 	e->tcp_env.max_ooo_bytes = cfg->ooo_bytes_per_stream;
@@ -420,17 +522,31 @@ void
 engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t ts_ns, uint64_t mono_ns,
               void *ref)
 {
+	struct engine_ref r = { e, ref, false };
 	struct decoded d;
+	struct span dgram;
+	enum decode_rc rc;
 
 	counters_inc(e->c, CNT_rx_packets);
 	counters_add(e->c, CNT_rx_bytes, len);
-	if (decode_packet(e->c, frame, len, &d) != DECODE_KEEP) {
-		return;
+	rc = decode_packet(e->c, frame, len, &d);
+	if (rc == DECODE_FRAG) {
+		/* a completed datagram goes on exactly as an unfragmented packet would */
+		if (ipfrag_add(e->frag, &d, ts_ns, &dgram) != IPFRAG_DONE ||
+		    decode_l4_payload(e->c, dgram, &d) != DECODE_KEEP) {
+			return;
+		}
+		r.reassembled = true;
+	} else {
+		ipfrag_expire(e->frag, ts_ns);
+		if (rc != DECODE_KEEP) {
+			return;
+		}
 	}
 	e->ts_ns = ts_ns;
 	e->mono_ns = mono_ns;
 	if (d.proto == DECODE_TCP) {
-		tcp_packet(e, &d, ref);
+		tcp_packet(e, &d, &r);
 	} else if (port_in(e->udp_port, d.dport) && d.payload.len > 0) {
 		udp_packet(e, &d);
 	}
@@ -486,5 +602,9 @@ engine_free(struct engine *e)
 	http_zpool_free(e->zpool);
 	feed_env_free(e->feed_env);
 	wl_scratch_free(e->scratch);
+	/* every held segment went back with the flows above */
+	BUG_ON(e->copy_bytes != 0);
+	mem_data_free(e->holds);
+	ipfrag_free(e->frag);
 	free(e);
 }

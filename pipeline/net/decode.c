@@ -13,6 +13,9 @@
 #define IP6_HLEN           40
 #define TCP_HLEN           20
 #define UDP_HLEN           8
+#define IP4_MF             0x2000 /* RFC 791: More Fragments flag */
+#define IP4_OFFMASK        0x1fff /* RFC 791: Fragment Offset, in 8-byte blocks */
+#define IP4_MAX_PAYLOAD    65535  /* Linux IP_MAX_MTU: the largest reassembled payload */
 
 static inline uint16_t
 rd16(const uint8_t *p)
@@ -101,10 +104,40 @@ decode_l4(struct counters *c, const uint8_t *l4, size_t l4len, struct decoded *o
 	return DECODE_KEEP;
 }
 
+/*
+ * The fragment fields of an IPv4 fragment whose addresses and protocol are
+ * already in <out>. Reassembly itself is net/ipfrag.c's; here only what no
+ * reassembly could use is dropped (RFC 791 §3.2, and the checks Linux's
+ * ip_frag_queue() makes).
+ */
+static enum decode_rc
+decode_frag4(struct counters *c, const uint8_t *ip, size_t hlen, size_t tot, uint16_t frag,
+             struct decoded *out)
+{
+	const size_t plen = tot - hlen;
+	const size_t off = (size_t)(frag & IP4_OFFMASK) * 8;
+	const bool more = (frag & IP4_MF) != 0;
+
+	/* the reassembled payload must fit the 16-bit Total Length; an empty fragment carries
+	 * nothing; every fragment but the last ends on an 8-byte boundary (offsets count
+	 * 8-byte blocks) */
+	if (plen == 0 || off + plen > IP4_MAX_PAYLOAD || (more && plen % 8 != 0)) {
+		counters_inc(c, CNT_ip_frag_bad);
+		return DECODE_DROP;
+	}
+	out->ip_id = rd16(ip + 4);
+	out->frag_off = (uint16_t)off;
+	out->frag_more = more;
+	out->payload.ptr = ip + hlen;
+	out->payload.len = plen;
+	return DECODE_FRAG;
+}
+
 static enum decode_rc
 decode_ip4(struct counters *c, const uint8_t *ip, size_t len, struct decoded *out)
 {
 	size_t hlen, tot;
+	uint16_t frag;
 
 	if (len < IP4_HLEN || (ip[0] >> 4) != 4) {
 		counters_inc(c, CNT_decode_ip_bad);
@@ -118,10 +151,10 @@ decode_ip4(struct counters *c, const uint8_t *ip, size_t len, struct decoded *ou
 		return DECODE_DROP;
 	}
 	counters_inc(c, CNT_decode_ip4);
-	/* MF set or a non-zero fragment offset: a fragment (reassembly is not ours) */
-	if ((rd16(ip + 6) & 0x3fff) != 0) {
+	frag = rd16(ip + 6);
+	/* MF set or a non-zero fragment offset: a fragment, counted whatever becomes of it */
+	if ((frag & (IP4_MF | IP4_OFFMASK)) != 0) {
 		counters_inc(c, CNT_decode_ip_frag);
-		return DECODE_DROP;
 	}
 	if (ip[9] != DECODE_TCP && ip[9] != DECODE_UDP) {
 		counters_inc(c, CNT_decode_other_proto);
@@ -131,6 +164,9 @@ decode_ip4(struct counters *c, const uint8_t *ip, size_t len, struct decoded *ou
 	out->proto = ip[9];
 	memcpy(out->src, ip + 12, 4);
 	memcpy(out->dst, ip + 16, 4);
+	if ((frag & (IP4_MF | IP4_OFFMASK)) != 0) {
+		return decode_frag4(c, ip, hlen, tot, frag, out);
+	}
 	return decode_l4(c, ip + hlen, tot - hlen, out);
 }
 
@@ -161,6 +197,21 @@ decode_ip6(struct counters *c, const uint8_t *ip, size_t len, struct decoded *ou
 	memcpy(out->src, ip + 8, 16);
 	memcpy(out->dst, ip + 24, 16);
 	return decode_l4(c, ip + IP6_HLEN, plen, out);
+}
+
+enum decode_rc
+decode_l4_payload(struct counters *c, struct span l4, struct decoded *d)
+{
+	d->ip_id = 0;
+	d->frag_off = 0;
+	d->frag_more = false;
+	d->payload.ptr = NULL;
+	d->payload.len = 0;
+	if (d->proto != DECODE_TCP && d->proto != DECODE_UDP) {
+		counters_inc(c, CNT_decode_other_proto);
+		return DECODE_DROP;
+	}
+	return decode_l4(c, l4.ptr, l4.len, d);
 }
 
 enum decode_rc

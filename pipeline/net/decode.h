@@ -1,6 +1,7 @@
 /*
- * Packet header decode: Ethernet, 802.1Q / QinQ, IPv4, IPv6 (no extension
- * headers yet), TCP, UDP. Plain C over the frame bytes; no DPDK type.
+ * Packet header decode: Ethernet, 802.1Q / QinQ, IPv4 (fragments are handed
+ * to net/ipfrag.h), IPv6 (no extension headers yet, so no IPv6 fragments),
+ * TCP, UDP. Plain C over the frame bytes; no DPDK type.
  */
 #ifndef FW_DECODE_H
 #define FW_DECODE_H
@@ -14,6 +15,7 @@
 enum decode_rc {
 	DECODE_KEEP, /* a TCP or UDP packet: <out> is filled */
 	DECODE_DROP, /* not for us or malformed: counted in <c> */
+	DECODE_FRAG, /* a well-formed IPv4 fragment of a TCP or UDP datagram: see struct decoded */
 };
 
 #define DECODE_TCP 6
@@ -38,6 +40,14 @@ struct decoded {
 	uint32_t seq; /* host order (TCP only) */
 	uint32_t ack;
 	struct span payload; /* L4 payload inside the frame, trimmed to the IP length */
+	/*
+	 * DECODE_FRAG only (IPv4): the fragment's place in its datagram. <payload>
+	 * is then the fragment's IP payload (not an L4 payload) and the ports, seq
+	 * and flags are zero. RFC 791: the datagram is named by (src, dst, id, proto).
+	 */
+	uint16_t ip_id;
+	uint16_t frag_off; /* in bytes (the header's 13-bit field times 8) */
+	bool frag_more;    /* MF: more fragments follow */
 };
 
 /*
@@ -48,5 +58,15 @@ struct decoded {
  */
 enum decode_rc decode_packet(struct counters *c, const uint8_t *frame, size_t len,
                              struct decoded *out);
+
+/*
+ * Decode the TCP or UDP header at the start of <l4>, a reassembled IP
+ * payload, into <d>, whose IP-level fields (is_ip6, proto, src, dst, vlan)
+ * are already set (a DECODE_FRAG result). The same parser and counters as
+ * for an unfragmented packet: DECODE_KEEP with the ports, seq, flags and
+ * payload (a span into <l4>) filled, or DECODE_DROP counted in <c>. The
+ * fragment fields are cleared. Any thread; no allocation.
+ */
+enum decode_rc decode_l4_payload(struct counters *c, struct span l4, struct decoded *d);
 
 #endif

@@ -124,7 +124,7 @@ decode_guarded(struct counters *c, const uint8_t *buf, size_t len, struct decode
 
 static const enum counter_id drop_counters[] = {
 	CNT_decode_eth_short,   CNT_decode_vlan_short, CNT_decode_not_ip,
-	CNT_decode_ip_bad,      CNT_decode_ip_frag,    CNT_decode_ip6_ext,
+	CNT_decode_ip_bad,      CNT_ip_frag_bad,       CNT_decode_ip6_ext,
 	CNT_decode_other_proto, CNT_decode_tcp_bad,    CNT_decode_udp_bad,
 };
 
@@ -362,20 +362,127 @@ test_decode_ip4_bad_headers(void)
 	expect_drop(buf, len, CNT_decode_ip_bad);
 }
 
+/* A fragment's fields, with <flags_off> the raw flags + offset word; payload is the IP payload. */
 static void
-test_decode_ip4_fragments_dropped(void)
+expect_frag(uint8_t *buf, size_t len, size_t l3, uint16_t flags_off, uint16_t off, bool more)
 {
-	struct frame_spec fs = { .payload = "hello" };
+	struct counters c;
+	struct decoded d;
+
+	memset(&c, 0, sizeof(c));
+	wr16(buf + l3 + 4, 0xbeef);
+	wr16(buf + l3 + 6, flags_off);
+	CU_ASSERT_EQUAL_FATAL(decode_guarded(&c, buf, len, &d), DECODE_FRAG);
+	CU_ASSERT_EQUAL(d.ip_id, 0xbeef);
+	CU_ASSERT_EQUAL(d.frag_off, off);
+	CU_ASSERT_EQUAL(d.frag_more, more);
+	CU_ASSERT_EQUAL(d.proto, DECODE_TCP);
+	CU_ASSERT_FALSE(d.is_ip6);
+	CU_ASSERT_EQUAL(memcmp(d.src, src4, 4), 0);
+	CU_ASSERT_EQUAL(memcmp(d.dst, dst4, 4), 0);
+	CU_ASSERT_EQUAL(d.vlan, 7);
+	/* the whole IP payload, TCP header included, not an L4 payload */
+	CU_ASSERT_PTR_EQUAL(d.payload.ptr, last_copy + l3 + 20);
+	CU_ASSERT_EQUAL(d.payload.len, 32);
+	CU_ASSERT_EQUAL(d.sport, 0);
+	CU_ASSERT_EQUAL(c.v[CNT_decode_ip_frag], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_decode_tcp], 0);
+	CU_ASSERT_EQUAL(drops(&c), 0);
+}
+
+static void
+test_decode_ip4_fragment_fields(void)
+{
+	/* 20 bytes of TCP header + 12 of data: a multiple of 8, as a non-last fragment needs */
+	struct frame_spec fs = {
+		.tags = { 0x8100 }, .tag_vid = { 7 }, .payload = "0123456789ab", .pad = 6
+	};
 	uint8_t buf[1600];
 	size_t l3, len;
 
 	len = build(buf, &fs, &l3);
-	wr16(buf + l3 + 6, 0x2000); /* MF, offset 0 */
-	expect_drop(buf, len, CNT_decode_ip_frag);
-	wr16(buf + l3 + 6, 0x0010); /* last fragment, offset 16 */
-	expect_drop(buf, len, CNT_decode_ip_frag);
-	wr16(buf + l3 + 6, 0x6001); /* DF and MF and offset together */
-	expect_drop(buf, len, CNT_decode_ip_frag);
+	expect_frag(buf, len, l3, 0x2000, 0, true);          /* MF, offset 0 */
+	expect_frag(buf, len, l3, 0x0002, 16, false);        /* last fragment, offset 16 */
+	expect_frag(buf, len, l3, 0x6001, 8, true);          /* DF and MF and offset together */
+	expect_frag(buf, len, l3, 0x1fff - 4, 65496, false); /* 65496 + 32 fits 65535 */
+}
+
+static void
+test_decode_ip4_bad_fragments_dropped(void)
+{
+	struct frame_spec fs = { .payload = "hello" };         /* IP payload of 25 bytes */
+	struct frame_spec fs8 = { .payload = "0123456789ab" }; /* 32 bytes */
+	struct frame_spec icmp = { .payload = "pingpingping", .proto = 1 };
+	uint8_t buf[1600];
+	struct counters c;
+	struct decoded d;
+	size_t l3, len;
+
+	len = build(buf, &fs, &l3);
+	wr16(buf + l3 + 6, 0x2000); /* MF with a length not a multiple of 8 */
+	expect_drop(buf, len, CNT_ip_frag_bad);
+	wr16(buf + l3 + 6, 0x0003); /* the last fragment may have any length */
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL(decode_guarded(&c, buf, len, &d), DECODE_FRAG);
+	len = build(buf, &fs8, &l3);
+	wr16(buf + l3 + 6, 0x1fff); /* 65528 + 32 bytes: past the 16-bit Total Length */
+	expect_drop(buf, len, CNT_ip_frag_bad);
+	wr16(buf + l3 + 6, 0x1ffc); /* 65504 + 32 = 65536 */
+	expect_drop(buf, len, CNT_ip_frag_bad);
+	len = build(buf, &icmp, &l3);
+	wr16(buf + l3 + 6, 0x2000); /* fragments of other protocols are not reassembled */
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL(decode_guarded(&c, buf, len, &d), DECODE_DROP);
+	CU_ASSERT_EQUAL(c.v[CNT_decode_other_proto], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_decode_ip_frag], 1);
+	/* an empty fragment */
+	len = build(buf, &(struct frame_spec){ .proto = 1 }, &l3);
+	wr16(buf + l3 + 6, 0x2001);
+	buf[l3 + 9] = DECODE_UDP;
+	expect_drop(buf, len, CNT_ip_frag_bad);
+}
+
+static void
+test_decode_l4_payload_same_parser(void)
+{
+	static const uint8_t tcp[] = { 0xc9, 0x38, 0x00, 0x50, 0, 0, 0, 9, 0,   0,   0,   1,
+		                       0x50, 0x18, 0,    0,    0, 0, 0, 0, 'f', 'e', 'e', 'd' };
+	static const uint8_t udp[] = { 0x14, 0x14, 0x14, 0x14, 0, 11, 0, 0, 'r', 's', 's', 'x' };
+	struct counters c;
+	struct decoded d;
+	uint8_t *g;
+
+	memset(&c, 0, sizeof(c));
+	memset(&d, 0, sizeof(d));
+	d.proto = DECODE_TCP;
+	d.frag_off = 8;
+	d.frag_more = true;
+	g = guard_dup(tcp, sizeof(tcp));
+	CU_ASSERT_EQUAL(decode_l4_payload(&c, (struct span){ g, sizeof(tcp) }, &d), DECODE_KEEP);
+	CU_ASSERT_EQUAL(d.sport, 51512);
+	CU_ASSERT_EQUAL(d.dport, 80);
+	CU_ASSERT_EQUAL(d.seq, 9);
+	CU_ASSERT_EQUAL(d.ack, 1);
+	CU_ASSERT_EQUAL(d.tcp_flags, DECODE_TH_ACK | DECODE_TH_PSH);
+	CU_ASSERT_PTR_EQUAL(d.payload.ptr, g + 20);
+	CU_ASSERT_EQUAL(d.payload.len, 4);
+	CU_ASSERT_EQUAL(d.frag_off, 0);
+	CU_ASSERT_FALSE(d.frag_more);
+	CU_ASSERT_EQUAL(c.v[CNT_decode_tcp], 1);
+	/* a header cut short is the same malformed TCP as in a frame */
+	CU_ASSERT_EQUAL(decode_l4_payload(&c, (struct span){ g, 19 }, &d), DECODE_DROP);
+	CU_ASSERT_EQUAL(c.v[CNT_decode_tcp_bad], 1);
+	guard_free(g);
+	d.proto = DECODE_UDP;
+	g = guard_dup(udp, sizeof(udp));
+	CU_ASSERT_EQUAL(decode_l4_payload(&c, (struct span){ g, sizeof(udp) }, &d), DECODE_KEEP);
+	CU_ASSERT_EQUAL(d.sport, 5140);
+	CU_ASSERT_EQUAL(d.dport, 5140);
+	CU_ASSERT_EQUAL(d.payload.len, 3); /* the UDP length trims a trailing byte */
+	CU_ASSERT_EQUAL(c.v[CNT_decode_udp], 1);
+	CU_ASSERT_EQUAL(decode_l4_payload(&c, (struct span){ g, 7 }, &d), DECODE_DROP);
+	CU_ASSERT_EQUAL(c.v[CNT_decode_udp_bad], 1);
+	guard_free(g);
 }
 
 static void
@@ -542,7 +649,10 @@ main(void)
 	CU_add_test(s, "truncated VLAN counted", test_decode_truncated_vlan_counted);
 	CU_add_test(s, "short and non-IP frames", test_decode_short_and_non_ip_frames);
 	CU_add_test(s, "IPv4 bad headers", test_decode_ip4_bad_headers);
-	CU_add_test(s, "IPv4 fragments dropped", test_decode_ip4_fragments_dropped);
+	CU_add_test(s, "IPv4 fragment fields", test_decode_ip4_fragment_fields);
+	CU_add_test(s, "IPv4 bad fragments dropped", test_decode_ip4_bad_fragments_dropped);
+	CU_add_test(s, "L4 of a reassembled payload, same parser",
+	            test_decode_l4_payload_same_parser);
 	CU_add_test(s, "other protocols dropped", test_decode_other_protocols_dropped);
 	CU_add_test(s, "IPv6 extension headers dropped", test_decode_ip6_extension_headers_dropped);
 	CU_add_test(s, "IPv6 bad headers", test_decode_ip6_bad_headers);

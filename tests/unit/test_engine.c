@@ -294,6 +294,96 @@ test_engine_counts_malformed_frames(void)
 	CU_ASSERT_EQUAL(n_alerts, 0);
 }
 
+/*
+ * Sends the IPv4 packet in frame <f> (<len> bytes, untagged, 20-byte IP
+ * header) as fragments of <piece> bytes of IP payload (a multiple of 8), in
+ * <order>, under IP id <id>.
+ */
+static void
+fragments(const uint8_t *f, size_t len, uint16_t id, size_t piece, const int *order, int n)
+{
+	uint8_t g[2048];
+	size_t plen = len - 34;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		size_t off = (size_t)order[i] * piece;
+		size_t part = plen - off < piece ? plen - off : piece;
+		uint16_t fo = (uint16_t)((off + part < plen ? 0x2000 : 0) | off / 8);
+
+		memcpy(g, f, 34);
+		g[16] = (uint8_t)((20 + part) >> 8);
+		g[17] = (uint8_t)(20 + part);
+		g[18] = (uint8_t)(id >> 8);
+		g[19] = (uint8_t)id;
+		g[20] = (uint8_t)(fo >> 8);
+		g[21] = (uint8_t)fo;
+		memcpy(g + 34, f + 34 + off, part);
+		packet(g, 34 + part);
+	}
+}
+
+static void
+test_engine_reassembles_a_fragmented_udp_feed(void)
+{
+	static const int order[] = { 2, 0, 1 };
+	static uint8_t f[2048];
+	size_t len = udp_frame(f, 5140, rss, strlen(rss));
+	size_t piece = ((len - 34) / 3 + 8) & ~(size_t)7;
+
+	reset();
+	fragments(f, len, 0x1234, piece, order, 2);
+	CU_ASSERT_EQUAL(n_alerts, 0);
+	fragments(f, len, 0x1234, piece, order + 2, 1);
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
+	CU_ASSERT_STRING_EQUAL(alerts[0].title, "Talks in Moscow");
+	CU_ASSERT_STRING_EQUAL(alerts[0].flow_proto, "udp");
+	CU_ASSERT_STRING_EQUAL(alerts[0].feed_url, "udp://198.18.0.2:5140");
+	CU_ASSERT_EQUAL(c.v[CNT_decode_ip_frag], 3);
+	CU_ASSERT_EQUAL(c.v[CNT_ip_frag_reassembled], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_udp_feed_datagrams], 1);
+}
+
+static void
+test_engine_reassembles_a_fragmented_tcp_segment(void)
+{
+	static const char req[] = "GET /rss.xml HTTP/1.1\r\nHost: w.example\r\n\r\n";
+	static const int order[] = { 1, 2, 0 };
+	static const int junk_order[] = { 0, 1 };
+	static uint8_t f[2048];
+	char rsp[2048];
+	size_t rlen, len;
+	uint32_t cseq = 100, sseq = 9000;
+	const size_t cut = 200;
+
+	reset();
+	rlen = (size_t)snprintf(rsp, sizeof(rsp),
+	                        "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+	                        "Content-Length: %zu\r\n\r\n%s",
+	                        strlen(rss), rss);
+	packet(f, tcp_frame(f, 20, 40002, 10, 80, cseq - 1, 0x02, "", 0));
+	packet(f, tcp_frame(f, 10, 80, 20, 40002, sseq - 1, 0x12, "", 0));
+	packet(f, tcp_frame(f, 20, 40002, 10, 80, cseq, 0x18, req, strlen(req)));
+	/* the response's second segment arrives first, in three fragments out of order */
+	len = tcp_frame(f, 10, 80, 20, 40002, sseq + (uint32_t)cut, 0x18, rsp + cut, rlen - cut);
+	fragments(f, len, 0x4321, ((len - 34) / 3 + 8) & ~(size_t)7, order, 3);
+	CU_ASSERT_EQUAL(c.v[CNT_ip_frag_reassembled], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_tcp_ooo_queued], 1);
+	CU_ASSERT_EQUAL(held, 0); /* held as the engine's copy, not the caller's packet */
+	/* another reassembled datagram reuses the buffer the held segment came from */
+	len = udp_frame(f, 53, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", 48);
+	fragments(f, len, 0x4322, 32, junk_order, 2);
+	CU_ASSERT_EQUAL(c.v[CNT_ip_frag_reassembled], 2);
+	packet(f, tcp_frame(f, 10, 80, 20, 40002, sseq, 0x18, rsp, cut));
+	packet(f, tcp_frame(f, 10, 80, 20, 40002, sseq + (uint32_t)rlen, 0x11, "", 0));
+	packet(f, tcp_frame(f, 20, 40002, 10, 80, cseq + (uint32_t)strlen(req), 0x11, "", 0));
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
+	CU_ASSERT_STRING_EQUAL(alerts[0].title, "Talks in Moscow");
+	CU_ASSERT_STRING_EQUAL(alerts[0].flow_dst, "198.18.0.20:40002");
+	CU_ASSERT_EQUAL(c.v[CNT_flow_closed], 1);
+	CU_ASSERT_EQUAL(held, 0);
+}
+
 static int
 setup(void)
 {
@@ -345,5 +435,9 @@ main(void)
 	            test_engine_parses_udp_datagrams_on_feed_ports_only);
 	CU_add_test(s, "document reports the file", test_engine_document_reports_the_file);
 	CU_add_test(s, "counts malformed frames", test_engine_counts_malformed_frames);
+	CU_add_test(s, "reassembles a fragmented UDP feed",
+	            test_engine_reassembles_a_fragmented_udp_feed);
+	CU_add_test(s, "reassembles a fragmented TCP segment",
+	            test_engine_reassembles_a_fragmented_tcp_segment);
 	return guard_run_tests();
 }
