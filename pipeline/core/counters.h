@@ -25,7 +25,7 @@
 	X(decode_ip4, "IPv4 packets")                                                              \
 	X(decode_ip6, "IPv6 packets")                                                              \
 	X(decode_ip_bad, "malformed IP headers (length, version, checksum-free checks)")           \
-	X(decode_ip_frag, "IP fragments (not yet reassembled, dropped)")                           \
+	X(decode_ip_frag, "IPv4 fragments seen (then reassembled)")                                \
 	X(decode_ip6_ext, "IPv6 packets with extension headers (dropped)")                         \
 	X(decode_other_proto, "IP packets that are neither TCP nor UDP")                           \
 	X(decode_tcp, "TCP segments")                                                              \
