@@ -415,6 +415,10 @@ item_end(struct feed_parser *p)
 		it.field[i].ptr = p->field[i].len > 0 ? p->item + p->field[i].off : empty_text;
 		it.field[i].len = p->field[i].len;
 	}
+	if (p->format == FEED_FMT_RDF && it.field[FEED_F_ID].len == 0) {
+		/* RSS 1.0 has no guid: an item is named by its rdf:about, which §5.5 makes its link */
+		it.field[FEED_F_ID] = it.field[FEED_F_LINK];
+	}
 	counters_inc(env->c, CNT_feed_items);
 	if (p->item_trunc) {
 		counters_inc(env->c, CNT_feed_item_truncated);

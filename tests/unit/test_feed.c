@@ -369,6 +369,8 @@ test_feed_rdf_items_are_extracted(void)
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Example RDF");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "One");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://example.org/1");
+	/* no guid in RSS 1.0: the item's id is its link (= rdf:about) */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_ID], "http://example.org/1");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_PUBLISHED], "2024-01-02T03:04:05Z");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "Tech");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], "First & best");
