@@ -16,7 +16,7 @@
 	/* core / worker */                                                                        \
 	X(rx_packets, "packets received")                                                          \
 	X(rx_bytes, "bytes received")                                                              \
-	X(rx_multiseg, "multi-segment frames dropped (larger than one mbuf)")                      \
+	X(rx_multiseg, "frames larger than one mbuf, copied flat before decode")                   \
 	/* decode */                                                                               \
 	X(decode_eth_short, "frames shorter than an Ethernet header")                              \
 	X(decode_vlan, "802.1Q / QinQ tags seen")                                                  \

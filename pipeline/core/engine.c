@@ -18,7 +18,7 @@
 #include "net/decode.h"
 #include "net/ipfrag.h"
 
-/* Bytes of reassembled TCP payload copied for held segments at once, per engine. */
+/* Bytes of transient TCP payload copied for held segments at once, per engine. */
 #define ENGINE_COPY_HOLD_MAX (16u << 20)
 
 /* What the engine keeps per flow: the flow table's user area. */
@@ -34,9 +34,11 @@ struct engine_flow {
 
 /*
  * One held TCP segment. The engine stands between tcp_stream and the caller's
- * ops (struct engine_ops.tcp) because a segment cut from a reassembled IPv4
- * datagram lives in the ipfrag table's output buffer, which the next fragment
- * overwrites: such a segment is copied (malloc, capped at ENGINE_COPY_HOLD_MAX
+ * ops (struct engine_ops.tcp) because some segments do not live in a packet
+ * the caller can keep: one cut from a reassembled IPv4 datagram lives in the
+ * ipfrag table's output buffer, which the next fragment overwrites, and a
+ * frame passed with a NULL ref (linearized from a chained mbuf, or read by
+ * libpcap) lives only during the call. Such a segment is copied (malloc, capped at ENGINE_COPY_HOLD_MAX
  * per engine; rare: it takes a fragmented TCP segment that is also out of
  * order), the others go to the caller's hold as before. release() gets only
  * the handle, so the handle is this node, which says which kind it is. Nodes
@@ -53,8 +55,8 @@ struct engine_hold {
 /* What the engine passes to tcp_stream as a segment's packet reference. */
 struct engine_ref {
 	struct engine *e;
-	void *ref;        /* the caller's packet */
-	bool reassembled; /* the payload is in the ipfrag buffer, not in <ref> */
+	void *ref;      /* the caller's packet */
+	bool transient; /* the payload lives only during this call (ipfrag buffer, ref NULL) */
 };
 
 struct engine {
@@ -345,7 +347,7 @@ hold_seg(void *ref, struct span data, void **handle)
 	if (h == NULL) {
 		return held;
 	}
-	if (r->reassembled) {
+	if (r->transient) {
 		if (data.len > ENGINE_COPY_HOLD_MAX - e->copy_bytes) {
 			return held;
 		}
@@ -365,7 +367,7 @@ hold_seg(void *ref, struct span data, void **handle)
 			return held;
 		}
 	}
-	h->copy = r->reassembled;
+	h->copy = r->transient;
 	e->hold_free = h->next;
 	*handle = h;
 	return held;
@@ -522,7 +524,7 @@ void
 engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t ts_ns, uint64_t mono_ns,
               void *ref)
 {
-	struct engine_ref r = { e, ref, false };
+	struct engine_ref r = { e, ref, ref == NULL };
 	struct decoded d;
 	struct span dgram;
 	enum decode_rc rc;
@@ -536,7 +538,7 @@ engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t ts_ns
 		    decode_l4_payload(e->c, dgram, &d) != DECODE_KEEP) {
 			return;
 		}
-		r.reassembled = true;
+		r.transient = true;
 	} else {
 		ipfrag_expire(e->frag, ts_ns);
 		if (rc != DECODE_KEEP) {

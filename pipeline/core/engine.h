@@ -29,7 +29,8 @@ struct engine_ops {
 	struct alert_rec *(*alert_get)(void *arg);
 	/* Hand a filled record on; the engine no longer touches it. */
 	void (*alert_submit)(void *arg, struct alert_rec *rec);
-	/* How held TCP segments keep their packet alive. */
+	/* How held TCP segments keep their packet alive (NULL if every frame is passed
+	 * with a NULL ref: the engine then copies what it holds). */
 	const struct tcp_stream_ops *tcp;
 	/* Optional: told of every item before it is matched (offline --items). */
 	void (*item_seen)(void *arg, const struct feed_item *item);
@@ -56,7 +57,9 @@ int engine_set_watchlists(struct engine *e, const struct wl_set *set);
 /*
  * One frame of <len> bytes. <ts_ns>: capture time (wall clock, ns);
  * <mono_ns>: monotonic receive time. <ref> is the packet that owns <frame>,
- * passed to ops->tcp->hold() if a segment must wait.
+ * passed to ops->tcp->hold() if a segment must wait; NULL when <frame> lives
+ * only during the call, in which case a segment that must wait is copied
+ * (up to 16 MiB held per engine; beyond, counted as tcp_ooo_limit).
  */
 void engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t ts_ns,
                    uint64_t mono_ns, void *ref);

@@ -25,32 +25,6 @@ struct offline {
 	char line[ALERT_JSON_MAX];
 };
 
-/* Offline packets live only during the callback: a held segment gets a copy. */
-static struct span
-hold_copy(void *ref, struct span data, void **handle)
-{
-	struct span s = { NULL, 0 };
-	uint8_t *copy = malloc(data.len > 0 ? data.len : 1);
-
-	(void)ref;
-	if (copy == NULL) {
-		return s;
-	}
-	memcpy(copy, data.ptr, data.len);
-	*handle = copy;
-	s.ptr = copy;
-	s.len = data.len;
-	return s;
-}
-
-static void
-release_copy(void *handle)
-{
-	free(handle);
-}
-
-static const struct tcp_stream_ops copy_ops = { hold_copy, release_copy };
-
 static struct alert_rec *
 get_rec(void *arg)
 {
@@ -193,7 +167,8 @@ offline_main(const struct offline_opts *o, char *const *files, int n_files)
 	struct wl_set *set = NULL;
 	struct engine *e = NULL;
 	struct counters *c = NULL;
-	struct engine_ops ops = { get_rec, submit_rec, &copy_ops, item_seen, NULL, NULL };
+	/* frames are passed with a NULL ref: the engine copies what it must hold */
+	struct engine_ops ops = { get_rec, submit_rec, NULL, item_seen, NULL, NULL };
 	const char *wl_default;
 	char *err = NULL;
 	int i, rc = 1;

@@ -178,6 +178,11 @@ port_init(uint16_t port, uint16_t nq, uint16_t nb_desc, struct rte_mempool *mp)
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 	}
+	/* frames larger than an mbuf (jumbo, GRO-merged in captures) arrive chained */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+		conf.rxmode.mtu = RTE_MIN(info.max_mtu, (uint16_t)(WORKER_MAX_FRAME - 18));
+	}
 	if (nq > 1) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =

@@ -135,7 +135,14 @@ worker_main(void *arg)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 			}
 			if (unlikely(m->nb_segs > 1)) {
+				/* a frame larger than one mbuf (jumbo, or GRO-merged in a capture) */
+				const void *flat = rte_pktmbuf_read(m, 0, m->pkt_len, w->linear);
+
 				counters_inc(&w->c, CNT_rx_multiseg);
+				if (flat != NULL) {
+					engine_packet(w->engine, flat, m->pkt_len,
+					              packet_time(m, wall), mono, NULL);
+				}
 			} else {
 				engine_packet(w->engine, rte_pktmbuf_mtod(m, const uint8_t *),
 				              m->data_len, packet_time(m, wall), mono, m);

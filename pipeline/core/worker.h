@@ -17,6 +17,9 @@
 
 struct engine;
 
+/* The largest frame a worker takes (a GRO-merged or jumbo frame spans several mbufs). */
+#define WORKER_MAX_FRAME 65536
+
 struct worker {
 	struct counters c; /* first: cache-aligned, written only by this lcore */
 	struct engine *engine;
@@ -25,6 +28,7 @@ struct worker {
 	uint16_t queue;
 	uint64_t expect_packets; /* stop after this many (a capture file); 0: run until stopped */
 	volatile bool done;      /* set by the worker after its final flush */
+	uint8_t linear[WORKER_MAX_FRAME]; /* a chained mbuf, copied flat */
 } __rte_cache_aligned;
 
 /* Set by signal handlers or the control thread: every worker flushes and returns. */

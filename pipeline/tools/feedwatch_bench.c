@@ -63,30 +63,6 @@ struct pass {
 	struct alert_rec rec;
 };
 
-static struct span
-hold_copy(void *ref, struct span data, void **handle)
-{
-	struct span s = { NULL, 0 };
-	uint8_t *copy = malloc(data.len > 0 ? data.len : 1);
-
-	(void)ref;
-	if (copy != NULL) {
-		memcpy(copy, data.ptr, data.len);
-		*handle = copy;
-		s.ptr = copy;
-		s.len = data.len;
-	}
-	return s;
-}
-
-static void
-release_copy(void *handle)
-{
-	free(handle);
-}
-
-static const struct tcp_stream_ops copy_ops = { hold_copy, release_copy };
-
 static struct alert_rec *
 pass_get(void *arg)
 {
@@ -307,7 +283,7 @@ latency_run(char *prog, const struct fw_config *cfg, const struct wl_set *set,
 	w->writer = writer;
 	{
 		struct engine_ops ops = {
-			worker_alert_get, worker_alert_submit, &copy_ops, NULL, NULL, w
+			worker_alert_get, worker_alert_submit, NULL, NULL, NULL, w
 		};
 
 		w->engine = engine_create(cfg, &ops, &w->c);
@@ -380,7 +356,7 @@ main(int argc, char **argv)
 	struct engine *e = NULL;
 	struct counters *cn = NULL;
 	struct pass p;
-	struct engine_ops ops = { pass_get, pass_submit, &copy_ops, NULL, pass_scanned, &p };
+	struct engine_ops ops = { pass_get, pass_submit, NULL, NULL, pass_scanned, &p };
 	double *tp = NULL, *tr = NULL, pipe_s, raw_s, wall0, wall_s;
 	long long matches = 0;
 	uint64_t q[3] = { 0, 0, 0 }, lat_alerts = 0, items_per_round, alerts_per_round;

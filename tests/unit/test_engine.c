@@ -130,7 +130,8 @@ packet(const uint8_t *f, size_t len)
 {
 	uint8_t *g = guard_dup(f, len);
 
-	engine_packet(eng, g, len, 1000, 2000, NULL);
+	/* a non-NULL ref: held segments go through this test's hold/release */
+	engine_packet(eng, g, len, 1000, 2000, &held);
 	guard_free(g);
 }
 
