@@ -65,6 +65,7 @@
 	X(http_encoding_unsupported, "response bodies skipped: Content-Encoding not gzip/deflate") \
 	X(http_upgrade, "connections that left HTTP/1.1 (101, CONNECT tunnel), bypassed")          \
 	X(http_gzip_pool_empty, "compressed bodies skipped: every inflate stream was busy")        \
+	X(http_gap, "connections bypassed after a TCP hole (framing lost)")                        \
 	/* feed */                                                                                 \
 	X(feed_documents, "feed documents started")                                                \
 	X(feed_items, "feed items extracted")                                                      \

@@ -294,6 +294,11 @@ on_stream_data(void *arg, struct span data)
 	struct engine *e = arg;
 	struct engine_flow *f = e->cur;
 
+	if (data.ptr == NULL) {
+		/* bytes were lost: what follows cannot be framed */
+		http_conn_gap(&f->http, &e->http_env, f->client == e->cur_dir, e);
+		return;
+	}
 	if (f->client < 0) {
 		/* no SYN and no known port: whoever speaks first is the client */
 		f->client = (int8_t)e->cur_dir;

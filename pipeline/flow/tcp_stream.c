@@ -167,6 +167,15 @@ drain(struct tcp_stream *s, const struct tcp_stream_env *env, tcp_stream_data_fn
 	}
 }
 
+/* Tell the consumer <len> bytes will never come: the next bytes do not follow the last ones. */
+static void
+announce_gap(uint32_t len, tcp_stream_data_fn *data_fn, void *arg)
+{
+	struct span hole = { NULL, len };
+
+	data_fn(arg, hole);
+}
+
 /* Give up on the hole before the lowest held segment and deliver from there. */
 static void
 skip_hole(struct tcp_stream *s, const struct tcp_stream_env *env, tcp_stream_data_fn *data_fn,
@@ -174,6 +183,7 @@ skip_hole(struct tcp_stream *s, const struct tcp_stream_env *env, tcp_stream_dat
 {
 	if (s->ooo != NULL && seq_gt(s->ooo->seq, s->next_seq)) {
 		counters_inc(env->c, CNT_tcp_gap);
+		announce_gap(s->ooo->seq - s->next_seq, data_fn, arg);
 		s->next_seq = s->ooo->seq;
 	}
 	drain(s, env, data_fn, arg);
@@ -266,6 +276,7 @@ take(struct tcp_stream *s, const struct tcp_stream_env *env, uint32_t seq, const
 		}
 		/* nothing held before this segment: the hole ends at it */
 		counters_inc(env->c, CNT_tcp_gap);
+		announce_gap(seq - s->next_seq, data_fn, arg);
 		s->next_seq = seq;
 	}
 }

@@ -25,7 +25,11 @@ struct tcp_stream_ops {
 	void (*release)(void *handle);
 };
 
-/* Receives in-order bytes (valid during the call only) of one direction. */
+/*
+ * Receives in-order bytes (valid during the call only) of one direction. A
+ * span with ptr NULL announces a hole of len bytes that will never be
+ * delivered: the bytes of the next call do not follow those of the last.
+ */
 typedef void tcp_stream_data_fn(void *arg, struct span data);
 
 /* Told once when the direction closes (FIN reached in order, RST, or end). */
@@ -56,8 +60,9 @@ struct tcp_stream_env {
  * Feed one segment of this direction: sequence <seq>, TCP <flags>
  * (DECODE_TH_*), <payload> living in packet <ref>. In-order bytes (and any
  * held bytes they make contiguous) go to <data_fn>; segments ahead of a hole
- * are held through env->ops; at a limit the hole is skipped (tcp_gap), the
- * held bytes delivered, and the new segment taken in order. When FIN is
+ * are held through env->ops; at a limit the hole is skipped (tcp_gap,
+ * announced to <data_fn>), the held bytes delivered, and the new segment
+ * taken in order. When FIN is
  * reached in order or RST arrives, <close_fn> is called once and the stream
  * ignores further segments. A SYN sets next_seq to seq + 1.
  */

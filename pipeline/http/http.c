@@ -821,6 +821,15 @@ http_conn_close(struct http_conn *h, const struct http_env *env, bool from_clien
 }
 
 void
+http_conn_gap(struct http_conn *h, const struct http_env *env, bool from_client, void *arg)
+{
+	(void)from_client;
+	if (!h->bypass) {
+		http_bypass(h, env, CNT_http_gap, arg);
+	}
+}
+
+void
 http_conn_release(struct http_conn *h)
 {
 	http_body_free(h);

@@ -71,6 +71,13 @@ void http_conn_data(struct http_conn *h, const struct http_env *env, bool from_c
 void http_conn_close(struct http_conn *h, const struct http_env *env, bool from_client, void *arg);
 
 /*
+ * Bytes of direction <from_client> were lost (a TCP hole skipped). HTTP has
+ * no way to find its framing again, so a body being read ends incomplete
+ * and the connection goes to bypass (counted as http_gap).
+ */
+void http_conn_gap(struct http_conn *h, const struct http_env *env, bool from_client, void *arg);
+
+/*
  * Free what <h> holds without calling any callback: an inflate stream goes
  * back to its pool. Leaves it zeroed.
  */

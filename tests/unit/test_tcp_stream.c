@@ -55,6 +55,9 @@ struct sink {
 	uint8_t out[8192];
 	size_t len;
 	unsigned closes;
+	unsigned gaps;    /* holes announced */
+	size_t gap_bytes; /* their total size */
+	size_t gap_at;    /* out length at the last announcement */
 };
 
 static void
@@ -64,6 +67,12 @@ sink_data(void *arg, struct span data)
 
 	CU_ASSERT_EQUAL(k->closes, 0); /* nothing after close */
 	CU_ASSERT(data.len > 0);
+	if (data.ptr == NULL) {
+		k->gaps++;
+		k->gap_bytes += data.len;
+		k->gap_at = k->len;
+		return;
+	}
 	CU_ASSERT_FATAL(k->len + data.len <= sizeof(k->out));
 	memcpy(k->out + k->len, data.ptr, data.len);
 	k->len += data.len;
@@ -335,6 +344,10 @@ test_tcp_segment_limit_skips_hole_and_delivers_after_it(void)
 	CU_ASSERT_EQUAL(r.c.v[CNT_tcp_ooo_limit], 1);
 	CU_ASSERT_EQUAL(r.c.v[CNT_tcp_gap], 1);
 	CU_ASSERT_TRUE(out_is(&r, "aaaaacccccdddddeeeee"));
+	/* the consumer is told where the 5 lost bytes were */
+	CU_ASSERT_EQUAL(r.k.gaps, 1);
+	CU_ASSERT_EQUAL(r.k.gap_bytes, 5);
+	CU_ASSERT_EQUAL(r.k.gap_at, 5);
 	CU_ASSERT_EQUAL(r.s.next_seq, 26);
 	CU_ASSERT_EQUAL(tcp_seg_pool_used(pool), 0);
 	/* the hole's bytes arriving late are old now */
