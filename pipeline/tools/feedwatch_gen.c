@@ -421,6 +421,10 @@ generate(const struct opts *o)
 			enum gen_cs_decl decl = o->declare >= 0
 			                                ? (enum gen_cs_decl)o->declare
 			                                : (enum gen_cs_decl)gen_rng_below(&rng, 3);
+			/* a datagram has no Content-Type: its charset must be in the prolog */
+			if (udp && decl == GEN_CSD_HEADER) {
+				decl = GEN_CSD_PROLOG;
+			}
 
 			docs[n] = gen_content_doc(content, &rng, f, cs, decl);
 			if (docs[n] == NULL) {
