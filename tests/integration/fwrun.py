@@ -33,7 +33,8 @@ def run(fw, capture, config, tmp, extra=(), timeout=600):
     cmd = [fw, "run", "--pcap", capture, "-c", config, "--socket", sock,
            "--journal", journal, "--wait-clients", "1"] + list(extra)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    s = _connect(sock, proc, time.time() + 60)
+    # the socket appears after the watchlists compile: minutes for big sets under ASan
+    s = _connect(sock, proc, time.time() + timeout)
     data = b""
     if s is not None:
         s.settimeout(timeout)
