@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "feed/feed.h"
 #include "guard.h"
@@ -882,10 +883,61 @@ test_csv_rows_with_terms_are_rejected_and_truth_holds(void)
 }
 
 static void
-test_feeds_dir_is_refused_clearly(void)
+test_feeds_dir_text_comes_from_real_feeds(void)
 {
-	struct gen_content_opts o = { .items_min = 1, .items_max = 1, .feeds_dir = "/tmp" };
+	char dir[256], path[300];
+	struct gen_content_opts o = {
+		.items_min = 3, .items_max = 6, .hit_rate = 0.6, .near_miss_rate = 0.4
+	};
+	struct gen_content *gc;
+	uint32_t rows, rej, i;
+	FILE *f;
 
+	snprintf(dir, sizeof(dir), "%s/feeds", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/a.rss", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("<rss><channel><title>A</title>", f);
+	for (i = 0; i < 30; i++) {
+		fprintf(f,
+		        "<item><title>Harbour works item %u</title><description>&lt;p&gt;The "
+		        "council said the works would finish by spring (%u).&lt;/p&gt;"
+		        "</description></item>",
+		        i, i);
+	}
+	/* an item that mentions a term: never background */
+	fprintf(f,
+	        "<item><title>Talks with %s</title><description>More on %s.</description>"
+	        "</item></channel></rss>",
+	        acc_wl->terms[0].text, acc_wl->terms[0].text);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/b.atom", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><title>Rail timetable "
+	      "changes</title><summary>Trains will run less often on Sundays.</summary></entry>"
+	      "</feed>",
+	      f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/notes.txt", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("not a feed", f);
+	fclose(f);
+
+	o.feeds_dir = dir;
+	gc = gen_content_create(&o, acc_wl);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gc);
+	gen_content_csv_stats(gc, &rows, &rej);
+	CU_ASSERT_EQUAL(rows, 32);
+	CU_ASSERT_EQUAL(rej, 1);
+	check_docs(gc, acc_wl, acc_set, 41, GEN_FMT_RSS2, GEN_CS_UTF8, GEN_CSD_PROLOG, 10, NULL);
+	check_docs(gc, acc_wl, acc_set, 42, GEN_FMT_ATOM_TEXT, GEN_CS_LATIN1, GEN_CSD_BOTH, 10,
+	           NULL);
+	gen_content_free(gc);
+
+	o.feeds_dir = "/nonexistent/feeds";
 	CU_ASSERT_PTR_NULL(gen_content_create(&o, acc_wl));
 }
 
@@ -960,6 +1012,7 @@ main(void)
 	CU_add_test(s, "cp1251_bytes_and_declaration", test_cp1251_bytes_and_declaration);
 	CU_add_test(s, "csv_rows_with_terms_are_rejected_and_truth_holds",
 	            test_csv_rows_with_terms_are_rejected_and_truth_holds);
-	CU_add_test(s, "feeds_dir_is_refused_clearly", test_feeds_dir_is_refused_clearly);
+	CU_add_test(s, "feeds_dir text comes from real feeds",
+	            test_feeds_dir_text_comes_from_real_feeds);
 	return guard_run_tests();
 }

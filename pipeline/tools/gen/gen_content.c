@@ -74,11 +74,6 @@ gen_content_create(const struct gen_content_opts *o, const struct gen_wl *wl)
 	struct gen_content *c;
 	uint32_t cs, i;
 
-	if (o->feeds_dir != NULL) {
-		fprintf(stderr, "feedwatch-gen: --feeds-dir is not supported yet; use --csv or the "
-		                "built-in synthetic text\n");
-		return NULL;
-	}
 	if (o->items_min == 0 || o->items_max < o->items_min) {
 		fprintf(stderr, "feedwatch-gen: items per document must be 1 <= min <= max\n");
 		return NULL;
@@ -89,7 +84,7 @@ gen_content_create(const struct gen_content_opts *o, const struct gen_wl *wl)
 	}
 	c->o = *o;
 	c->wl = wl;
-	c->text = gen_text_create(wl, o->csv);
+	c->text = gen_text_create(wl, o->csv, o->feeds_dir);
 	if (c->text == NULL) {
 		goto fail;
 	}

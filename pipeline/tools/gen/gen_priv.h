@@ -115,8 +115,12 @@ uint32_t gen_wl_detect(const struct gen_wl *wl, const char *text, size_t len, ge
 
 struct gen_text;
 
-/* A synthetic source, or one backed by ag_news-style CSV <csv>. NULL on failure (message on stderr). */
-struct gen_text *gen_text_create(const struct gen_wl *wl, const char *csv);
+/*
+ * A synthetic source, or one backed by ag_news-style CSV <csv> and/or the
+ * items of the feeds in folder <feeds_dir> (read with feedwatch's feed stage;
+ * either may be NULL). NULL on failure (message on stderr).
+ */
+struct gen_text *gen_text_create(const struct gen_wl *wl, const char *csv, const char *feeds_dir);
 void gen_text_free(struct gen_text *t);
 /* Rows read from the CSV, and those rejected because they contained a term. */
 void gen_text_stats(const struct gen_text *t, uint32_t *rows, uint32_t *rejected);

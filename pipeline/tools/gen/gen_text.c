@@ -8,10 +8,13 @@
  */
 #include "tools/gen/gen_priv.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "feed/feed.h"
 
 /* ---- hash map ---- */
 
@@ -744,15 +747,49 @@ cut_words(char *s, size_t max)
 	s[max] = 0;
 }
 
+/*
+ * Keep <title> and <desc> (heap strings, taken over) as one row of item text,
+ * unless either is empty or contains a watchlist term: background text must
+ * never hit, or the truth would be wrong. 0, or -1 when out of memory.
+ */
 static int
-load_csv(struct gen_text *t, const char *path)
+add_row(struct gen_text *t, char *title, char *desc, uint32_t *rcap)
+{
+	t->n_read++;
+	if (title == NULL || desc == NULL || title[0] == 0 || desc[0] == 0 ||
+	    has_term(t->wl, title) || has_term(t->wl, desc)) {
+		t->n_rejected += title != NULL && desc != NULL && title[0] != 0 && desc[0] != 0;
+		free(title);
+		free(desc);
+		return 0;
+	}
+	cut_words(title, 240);
+	cut_words(desc, 1500);
+	if (t->n_rows == *rcap) {
+		uint32_t nc = *rcap == 0 ? 1024 : *rcap * 2;
+		struct row *nr = realloc(t->rows, nc * sizeof(*nr));
+
+		if (nr == NULL) {
+			free(title);
+			free(desc);
+			return -1;
+		}
+		t->rows = nr;
+		*rcap = nc;
+	}
+	t->rows[t->n_rows].title = title;
+	t->rows[t->n_rows].desc = desc;
+	t->n_rows++;
+	return 0;
+}
+
+/* The whole of file <path> in a heap buffer. 0, or -1 (message on stderr). */
+static int
+read_file(const char *path, uint8_t **out, size_t *out_len)
 {
 	FILE *f = fopen(path, "rb");
-	char *data = NULL;
-	const char *p, *end;
+	uint8_t *data = NULL;
 	size_t len = 0, cap = 0;
-	uint32_t rcap = 0;
-	int rc = -1;
 
 	if (f == NULL) {
 		fprintf(stderr, "feedwatch-gen: %s: %s\n", path, strerror(errno));
@@ -762,12 +799,14 @@ load_csv(struct gen_text *t, const char *path)
 		size_t got;
 
 		if (len + 65536 > cap) {
-			char *nd;
+			uint8_t *nd;
 
 			cap = (len + 65536) * 2;
 			nd = realloc(data, cap);
 			if (nd == NULL) {
-				goto fail;
+				free(data);
+				fclose(f);
+				return -1;
 			}
 			data = nd;
 		}
@@ -777,8 +816,25 @@ load_csv(struct gen_text *t, const char *path)
 			break;
 		}
 	}
-	p = data;
-	end = data + len;
+	fclose(f);
+	*out = data;
+	*out_len = len;
+	return 0;
+}
+
+static int
+load_csv(struct gen_text *t, const char *path, uint32_t *rcap)
+{
+	uint8_t *data = NULL;
+	const char *p, *end;
+	size_t len = 0;
+	int rc = -1;
+
+	if (read_file(path, &data, &len) != 0) {
+		return -1;
+	}
+	p = (const char *)data;
+	end = p + len;
 	while (p < end) {
 		char *fld[3] = { NULL, NULL, NULL };
 		bool eol = false;
@@ -802,33 +858,9 @@ load_csv(struct gen_text *t, const char *path)
 			free(fld[2]);
 			continue;
 		}
-		fld[1] = csv_clean(fld[1]);
-		fld[2] = csv_clean(fld[2]);
-		t->n_read++;
-		if (fld[1] == NULL || fld[2] == NULL || fld[1][0] == 0 || fld[2][0] == 0 ||
-		    has_term(t->wl, fld[1]) || has_term(t->wl, fld[2])) {
-			t->n_rejected += fld[1] != NULL && fld[2] != NULL && fld[1][0] != 0 &&
-			                 fld[2][0] != 0;
-			free(fld[1]);
-			free(fld[2]);
-			continue;
+		if (add_row(t, csv_clean(fld[1]), csv_clean(fld[2]), rcap) != 0) {
+			goto fail;
 		}
-		cut_words(fld[1], 240);
-		if (t->n_rows == rcap) {
-			uint32_t nc = rcap == 0 ? 1024 : rcap * 2;
-			struct row *nr = realloc(t->rows, nc * sizeof(*nr));
-
-			if (nr == NULL) {
-				free(fld[1]);
-				free(fld[2]);
-				goto fail;
-			}
-			t->rows = nr;
-			rcap = nc;
-		}
-		t->rows[t->n_rows].title = fld[1];
-		t->rows[t->n_rows].desc = fld[2];
-		t->n_rows++;
 	}
 	if (t->n_rows == 0) {
 		fprintf(stderr,
@@ -839,20 +871,107 @@ load_csv(struct gen_text *t, const char *path)
 	rc = 0;
 fail:
 	free(data);
-	fclose(f);
+	return rc;
+}
+
+/* Item text from real feeds, read with feedwatch's own feed stage. */
+struct feed_rows {
+	struct gen_text *t;
+	uint32_t *rcap;
+	int err;
+};
+
+static char *
+span_dup(struct span s)
+{
+	char *d = malloc(s.len + 1);
+
+	if (d != NULL) {
+		memcpy(d, s.ptr, s.len);
+		d[s.len] = 0;
+	}
+	return d;
+}
+
+static void
+on_feed_item(void *arg, const struct feed_item *it)
+{
+	struct feed_rows *fr = arg;
+	struct span desc = it->field[FEED_F_SUMMARY].len > 0 ? it->field[FEED_F_SUMMARY]
+	                                                     : it->field[FEED_F_CONTENT];
+
+	if (fr->err == 0 &&
+	    add_row(fr->t, span_dup(it->field[FEED_F_TITLE]), span_dup(desc), fr->rcap) != 0) {
+		fr->err = -1;
+	}
+}
+
+static int
+only_files(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+static int
+load_feeds(struct gen_text *t, const char *dir, uint32_t *rcap)
+{
+	struct feed_limits lim = { 1u << 20, 1 };
+	struct counters *c = calloc(1, sizeof(*c));
+	struct feed_env *env = c != NULL ? feed_env_create(&lim, c, on_feed_item) : NULL;
+	struct feed_rows fr = { t, rcap, 0 };
+	struct dirent **names = NULL;
+	struct span none = { NULL, 0 };
+	int n, i, rc = -1;
+
+	if (env == NULL) {
+		goto out;
+	}
+	/* name order, so a seed gives the same rows whatever readdir() returns */
+	n = scandir(dir, &names, only_files, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "feedwatch-gen: %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < n && fr.err == 0; i++) {
+		char path[4096];
+		uint8_t *doc = NULL;
+		size_t len = 0;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		if (read_file(path, &doc, &len) == 0) {
+			struct span d = { doc, len };
+
+			feed_parse_document(env, d, none, &fr);
+		}
+		free(doc);
+	}
+	for (i = 0; i < n; i++) {
+		free(names[i]);
+	}
+	free(names);
+	if (fr.err == 0 && t->n_rows == 0) {
+		fprintf(stderr, "feedwatch-gen: %s: no feed items to take text from\n", dir);
+	} else if (fr.err == 0) {
+		rc = 0;
+	}
+out:
+	feed_env_free(env);
+	free(c);
 	return rc;
 }
 
 struct gen_text *
-gen_text_create(const struct gen_wl *wl, const char *csv)
+gen_text_create(const struct gen_wl *wl, const char *csv, const char *feeds_dir)
 {
 	struct gen_text *t = calloc(1, sizeof(*t));
+	uint32_t rcap = 0;
 
 	if (t == NULL) {
 		return NULL;
 	}
 	t->wl = wl;
-	if (csv != NULL && load_csv(t, csv) != 0) {
+	if ((csv != NULL && load_csv(t, csv, &rcap) != 0) ||
+	    (feeds_dir != NULL && load_feeds(t, feeds_dir, &rcap) != 0)) {
 		gen_text_free(t);
 		return NULL;
 	}
