@@ -10,6 +10,7 @@
 #ifndef FW_WATCHLIST_H
 #define FW_WATCHLIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,17 @@ size_t wl_set_db_bytes(const struct wl_set *set);
 /* A scratch for one thread scanning <set>. NULL on failure. Control plane. */
 struct wl_scratch *wl_scratch_alloc(const struct wl_set *set);
 void wl_scratch_free(struct wl_scratch *s);
+
+/*
+ * Word boundaries as whole-word matching sees them: ASCII letters, digits and
+ * '_' are word characters, and so is every non-ASCII code point except
+ * Latin-1 punctuation and symbols, General Punctuation, CJK punctuation and
+ * U+FFFD. Scripts written without spaces (kana, CJK ideographs) break around
+ * every character (UAX #29 WB999). Exported so that feedwatch-gen plants
+ * hits by the same rule. Any thread.
+ */
+bool wl_is_word_cp(uint32_t cp);
+bool wl_is_unspaced(uint32_t cp);
 
 #define WL_MAX_HITS 16 /* hits reported per watchlist per item */
 

@@ -138,8 +138,8 @@ decode_back(const uint8_t *lo, const uint8_t *p)
  * and '_', and every non-ASCII code point except Latin-1 punctuation and
  * symbols, General Punctuation, CJK punctuation and U+FFFD.
  */
-static bool
-is_word_cp(uint32_t cp)
+bool
+wl_is_word_cp(uint32_t cp)
 {
 	if (cp < 0x80) {
 		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
@@ -155,8 +155,8 @@ is_word_cp(uint32_t cp)
 }
 
 /* Scripts written without spaces: UAX #29 (WB999) breaks around each character. */
-static bool
-is_unspaced(uint32_t cp)
+bool
+wl_is_unspaced(uint32_t cp)
 {
 	return (cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
 	       (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
@@ -166,7 +166,7 @@ is_unspaced(uint32_t cp)
 static bool
 boundary(uint32_t a, uint32_t b)
 {
-	return !is_word_cp(a) || !is_word_cp(b) || is_unspaced(a) || is_unspaced(b);
+	return !wl_is_word_cp(a) || !wl_is_word_cp(b) || wl_is_unspaced(a) || wl_is_unspaced(b);
 }
 
 /* Whole-word check for [from, to) inside field [lo, hi). */

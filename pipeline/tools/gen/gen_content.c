@@ -344,7 +344,7 @@ pick_letter(struct gen_rng *rng, const char *s)
 	while (p < end && n < NELEM(offs)) {
 		const char *at = p;
 
-		if (gen_is_word_cp(gen_utf8_next(&p, end))) {
+		if (wl_is_word_cp(gen_utf8_next(&p, end))) {
 			offs[n++] = (uint32_t)(at - s);
 		}
 	}

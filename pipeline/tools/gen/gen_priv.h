@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "match/watchlist.h"
 #include "tools/gen/gen_content.h"
 
 /* ---- a 64-bit-key hash map (keys are hashes of folded text) ---- */
@@ -42,9 +43,6 @@ void gen_hmap_clear(struct gen_hmap *m);
 uint32_t gen_utf8_next(const char **p, const char *end);
 /* Appends the UTF-8 of <cp> to <out> (room for 4); returns the length. */
 size_t gen_utf8_put(char *out, uint32_t cp);
-/* The matcher's word characters (wl_scan.c is_word_cp) and unspaced scripts (CJK). */
-bool gen_is_word_cp(uint32_t cp);
-bool gen_is_unspaced(uint32_t cp);
 /* Case and accent fold of one code point (a superset of what the matcher folds). */
 uint32_t gen_fold_cp(uint32_t cp);
 /* Hash of the folded form of <s>[0, len): case, accents and whitespace runs folded. */

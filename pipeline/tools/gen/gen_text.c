@@ -180,30 +180,6 @@ gen_utf8_put(char *out, uint32_t cp)
 	return 4;
 }
 
-bool
-gen_is_word_cp(uint32_t cp)
-{
-	if (cp < 0x80) {
-		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
-		       (cp >= '0' && cp <= '9') || cp == '_';
-	}
-	if (cp <= 0xbf || cp == 0xd7 || cp == 0xf7) {
-		return false;
-	}
-	if ((cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f)) {
-		return false;
-	}
-	return cp != 0xfffd;
-}
-
-bool
-gen_is_unspaced(uint32_t cp)
-{
-	return (cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
-	       (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
-	       (cp >= 0x20000 && cp <= 0x3ffff);
-}
-
 /* Latin-1 letters U+00C0..U+00FF without their accent ('*' = keep as is). */
 static const char latin1_base[] = "AAAAAAACEEEEIIII"
                                   "DNOOOOO*OUUUUY**"

@@ -237,7 +237,7 @@ words_of(const char *text, size_t len, struct wspan *out, uint32_t max)
 	while (p < end) {
 		const char *at = p;
 		uint32_t cp = gen_utf8_next(&p, end);
-		bool w = gen_is_word_cp(cp), uns = gen_is_unspaced(cp);
+		bool w = wl_is_word_cp(cp), uns = wl_is_unspaced(cp);
 
 		if (w && !uns && in) {
 			out[n - 1].e = (uint32_t)(p - text);
@@ -388,7 +388,7 @@ ends_in_letter(const char *s)
 	while (p < end) {
 		cp = gen_utf8_next(&p, end);
 	}
-	return gen_is_word_cp(cp) && !gen_is_unspaced(cp);
+	return wl_is_word_cp(cp) && !wl_is_unspaced(cp);
 }
 
 /* Appends a term owning <text> and <display> (NULL: set by the caller). */
@@ -425,7 +425,7 @@ push_term(struct gen_wl *wl, uint32_t *cap, char *text, char *display, const cha
 		const char *p = text, *end = text + strlen(text);
 
 		while (p < end) {
-			if (gen_is_unspaced(gen_utf8_next(&p, end))) {
+			if (wl_is_unspaced(gen_utf8_next(&p, end))) {
 				t->cjk = true;
 			}
 		}
