@@ -1,0 +1,92 @@
+/*
+ * Fuzz target: the HTTP stage, both directions, any bytes in any split. The
+ * first byte picks the piece size and which direction each piece goes to.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/counters.h"
+#include "http/http.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+on_begin(void *arg, const struct http_msg *m)
+{
+	(void)arg;
+	if (m->url.len > HTTP_MAX_URL) {
+		abort();
+	}
+}
+
+static void
+on_data(void *arg, struct span d)
+{
+	volatile uint8_t sink = 0;
+	size_t k;
+
+	(void)arg;
+	for (k = 0; k < d.len; k++) {
+		sink ^= d.ptr[k];
+	}
+	(void)sink;
+}
+
+static void
+on_end(void *arg, bool complete)
+{
+	(void)arg;
+	(void)complete;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct counters c;
+	static struct http_zpool *zp;
+	struct http_env env = { .c = &c,
+		                .max_body = 1 << 20,
+		                .body_begin = on_begin,
+		                .body_data = on_data,
+		                .body_end = on_end };
+	struct http_conn *h;
+	size_t piece, off;
+	unsigned dirs;
+
+	if (zp == NULL) {
+		zp = http_zpool_create(1);
+		if (zp == NULL) {
+			abort();
+		}
+	}
+	if (size < 2) {
+		return 0;
+	}
+	piece = (size_t)data[0] % 128 + 1;
+	dirs = data[1];
+	data += 2;
+	size -= 2;
+	env.zpool = zp;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		abort();
+	}
+	for (off = 0; off < size; off += piece) {
+		size_t n = size - off < piece ? size - off : piece;
+		uint8_t *copy = malloc(n);
+		struct span s = { copy, n };
+
+		memcpy(copy, data + off, n);
+		http_conn_data(h, &env, (dirs >> ((off / piece) % 8)) & 1, s, NULL);
+		free(copy);
+	}
+	http_conn_close(h, &env, false, NULL);
+	http_conn_close(h, &env, true, NULL);
+	http_conn_release(h);
+	free(h);
+	if (http_zpool_used(zp) != 0) {
+		abort();
+	}
+	return 0;
+}
