@@ -5,151 +5,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed_rig.h"
 #include "guard.h"
-
-#define MAX_ITEMS 8
-
-/* What the callback saw: every field copied out as a C string. */
-struct got {
-	int n;
-	enum feed_format format[MAX_ITEMS];
-	char *feed_title[MAX_ITEMS];
-	char *field[MAX_ITEMS][FEED_F__MAX];
-};
-
-static char *
-copy_span(struct span s)
-{
-	char *c = malloc(s.len + 1);
-
-	memcpy(c, s.ptr, s.len);
-	c[s.len] = 0;
-	return c;
-}
-
-static void
-on_item(void *arg, const struct feed_item *it)
-{
-	struct got *g = arg;
-	int i;
-
-	if (g->n == MAX_ITEMS) {
-		CU_FAIL("too many items");
-		return;
-	}
-	g->format[g->n] = it->format;
-	g->feed_title[g->n] = copy_span(it->feed_title);
-	for (i = 0; i < FEED_F__MAX; i++) {
-		CU_ASSERT_PTR_NOT_NULL(it->field[i].ptr);
-		g->field[g->n][i] = copy_span(it->field[i]);
-	}
-	g->n++;
-}
-
-static void
-got_free(struct got *g)
-{
-	int i, j;
-
-	for (i = 0; i < g->n; i++) {
-		free(g->feed_title[i]);
-		for (j = 0; j < FEED_F__MAX; j++) {
-			free(g->field[i][j]);
-		}
-	}
-	memset(g, 0, sizeof(*g));
-}
-
-static bool
-got_equal(const struct got *a, const struct got *b)
-{
-	int i, j;
-
-	if (a->n != b->n) {
-		return false;
-	}
-	for (i = 0; i < a->n; i++) {
-		if (a->format[i] != b->format[i] ||
-		    strcmp(a->feed_title[i], b->feed_title[i]) != 0) {
-			return false;
-		}
-		for (j = 0; j < FEED_F__MAX; j++) {
-			if (strcmp(a->field[i][j], b->field[i][j]) != 0) {
-				return false;
-			}
-		}
-	}
-	return true;
-}
-
-static struct counters cnt;
-
-static struct feed_env *
-env_new(uint32_t max_item, uint32_t max_parsers)
-{
-	struct feed_limits lim = { max_item, max_parsers };
-
-	memset(&cnt, 0, sizeof(cnt));
-	return feed_env_create(&lim, &cnt, on_item);
-}
-
-/* Feeds <doc> in pieces cut at <cuts> (ascending), each piece right before a guard page. */
-static void
-parse_pieces(struct feed_env *env, const char *doc, size_t len, const size_t *cuts, int ncuts,
-             const char *charset, struct got *g)
-{
-	struct feed_parser *p = feed_parser_open(env, span_str(charset), g);
-	size_t from = 0;
-	int i;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	for (i = 0; i <= ncuts; i++) {
-		size_t to = i < ncuts ? cuts[i] : len;
-		uint8_t *piece = guard_dup(doc + from, to - from);
-
-		feed_parser_data(p, (struct span){ piece, to - from });
-		guard_free(piece);
-		from = to;
-	}
-	feed_parser_close(p);
-}
-
-static void
-parse_whole(struct feed_env *env, const char *doc, const char *charset, struct got *g)
-{
-	parse_pieces(env, doc, strlen(doc), NULL, 0, charset, g);
-}
 
 /* Every two-piece split and the one-byte-at-a-time split give exactly the whole-document items. */
 static void
 check_splits(const char *doc)
 {
-	struct feed_env *env = env_new(4096, 2);
+	struct feed_env *env = feed_rig_env(4096, 2);
 	size_t len = strlen(doc), k, *cuts;
-	struct got whole = { 0 }, part = { 0 };
+	struct feed_rig_got whole = { 0 }, part = { 0 };
 	int bad = 0;
 
-	parse_whole(env, doc, "", &whole);
+	feed_rig_whole(env, doc, "", &whole);
 	CU_ASSERT(whole.n > 0);
 	for (k = 0; k <= len; k++) {
-		parse_pieces(env, doc, len, &k, 1, "", &part);
-		if (!got_equal(&whole, &part)) {
+		feed_rig_pieces(env, doc, len, &k, 1, "", &part);
+		if (!feed_rig_equal(&whole, &part)) {
 			if (bad++ == 0) {
 				fprintf(stderr, "\nsplit at %zu differs\n", k);
 			}
 		}
-		got_free(&part);
+		feed_rig_free(&part);
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	cuts = malloc(len * sizeof(*cuts));
 	for (k = 0; k < len; k++) {
 		cuts[k] = k + 1;
 	}
-	parse_pieces(env, doc, len, cuts, (int)len - 1, "", &part);
-	CU_ASSERT_TRUE(got_equal(&whole, &part));
+	feed_rig_pieces(env, doc, len, cuts, (int)len - 1, "", &part);
+	CU_ASSERT_TRUE(feed_rig_equal(&whole, &part));
 	free(cuts);
-	got_free(&part);
-	got_free(&whole);
+	feed_rig_free(&part);
+	feed_rig_free(&whole);
 	feed_env_free(env);
 }
 
@@ -250,10 +138,10 @@ static const char atom_doc[] =
 static void
 test_feed_rss_items_fields_exact(void)
 {
-	struct feed_env *env = env_new(4096, 2);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 2);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, rss_doc, "", &g);
+	feed_rig_whole(env, rss_doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 3);
 	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_RSS);
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "BBC News - World");
@@ -286,21 +174,21 @@ test_feed_rss_items_fields_exact(void)
 	/* No title, no summary: still an item. */
 	CU_ASSERT_STRING_EQUAL(g.field[2][FEED_F_TITLE], "");
 	CU_ASSERT_STRING_EQUAL(g.field[2][FEED_F_LINK], "https://www.bbc.co.uk/news/world-3");
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_documents], 1);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_items], 3);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_item_truncated], 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 0);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_documents], 1);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_items], 3);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_item_truncated], 0);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], 0);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
 static void
 test_feed_atom_entries_fields_exact(void)
 {
-	struct feed_env *env = env_new(4096, 2);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 2);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, atom_doc, "", &g);
+	feed_rig_whole(env, atom_doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 2);
 	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_ATOM);
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Announcements");
@@ -327,8 +215,8 @@ test_feed_atom_entries_fields_exact(void)
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_PUBLISHED], "2017-12-21T10:00:00Z");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_SUMMARY], "Plain <text>");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_AUTHOR], "");
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_items], 2);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_items], 2);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -360,10 +248,10 @@ test_feed_rdf_items_are_extracted(void)
 	        "<dc:subject>Tech</dc:subject><description>First &amp;amp; "
 	        "best</description></item>\n"
 	        "</rdf:RDF>\n";
-	struct feed_env *env = env_new(4096, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_RDF);
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Example RDF");
@@ -374,7 +262,7 @@ test_feed_rdf_items_are_extracted(void)
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_PUBLISHED], "2024-01-02T03:04:05Z");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "Tech");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], "First & best");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -387,22 +275,22 @@ test_feed_html_and_non_feed_json_are_unknown_format(void)
 	/* JSON without a top-level "items" array (JSON Feeds are tested in test_feed_json.c). */
 	static const char json[] = "{\"version\":\"https://jsonfeed.org/version/1\",\"entries\":"
 	                           "[{\"title\":\"<item><title>x</title></item>\"}]}";
-	struct feed_env *env = env_new(4096, 1);
+	struct feed_env *env = feed_rig_env(4096, 1);
 	struct feed_parser *p;
-	struct got g = { 0 };
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, html, "", &g);
+	feed_rig_whole(env, html, "", &g);
 	CU_ASSERT_EQUAL(g.n, 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 1);
-	parse_whole(env, json, "", &g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], 1);
+	feed_rig_whole(env, json, "", &g);
 	CU_ASSERT_EQUAL(g.n, 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 2);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], 2);
 	p = feed_parser_open(env, span_str(""), &g);
 	feed_parser_data(p, span_str(html));
 	CU_ASSERT_EQUAL(feed_parser_format(p), FEED_FMT_UNKNOWN);
 	feed_parser_close(p);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 3);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_documents], 3);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], 3);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_documents], 3);
 	feed_env_free(env);
 }
 
@@ -411,13 +299,13 @@ test_feed_utf16_is_bad_xml(void)
 {
 	static const char le[] = "\xFF\xFE<\0r\0s\0s\0>\0";
 	static const char nobom[] = "<\0r\0s\0s\0>\0";
-	struct feed_env *env = env_new(4096, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_pieces(env, le, sizeof(le) - 1, NULL, 0, "", &g);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_xml], 1);
-	parse_pieces(env, nobom, sizeof(nobom) - 1, NULL, 0, "", &g);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_xml], 2);
+	feed_rig_pieces(env, le, sizeof(le) - 1, NULL, 0, "", &g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_xml], 1);
+	feed_rig_pieces(env, nobom, sizeof(nobom) - 1, NULL, 0, "", &g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_xml], 2);
 	CU_ASSERT_EQUAL(g.n, 0);
 	feed_env_free(env);
 }
@@ -426,8 +314,8 @@ static void
 test_feed_item_over_max_item_truncated_at_utf8_boundary(void)
 {
 	char doc[2048];
-	struct feed_env *env = env_new(64, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(64, 1);
+	struct feed_rig_got g = { 0 };
 	size_t i, len;
 
 	len = (size_t)snprintf(doc, sizeof(doc), "<rss><channel><item><title>a");
@@ -438,7 +326,7 @@ test_feed_item_over_max_item_truncated_at_utf8_boundary(void)
 	                        "x</title><description>more text that does not fit</description>"
 	                        "<link>http://l</link></item><item><title>short</title></item>"
 	                        "</channel></rss>");
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 2);
 	/* "a" and 31 "é" are 63 bytes; the 32nd "é" would be split, so it goes whole. */
 	CU_ASSERT_EQUAL(strlen(g.field[0][FEED_F_TITLE]), 63);
@@ -448,17 +336,17 @@ test_feed_item_over_max_item_truncated_at_utf8_boundary(void)
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "short");
 	/* Several fields overflowed; counted once for the item, not for the next one. */
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_item_truncated], 1);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_item_truncated], 1);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
 static void
 test_feed_pool_exhaustion_returns_null_and_counts(void)
 {
-	struct feed_env *env = env_new(256, 2);
+	struct feed_env *env = feed_rig_env(256, 2);
 	struct feed_parser *a, *b;
-	struct got g = { 0 };
+	struct feed_rig_got g = { 0 };
 
 	a = feed_parser_open(env, span_str(""), &g);
 	b = feed_parser_open(env, span_str(""), &g);
@@ -466,7 +354,7 @@ test_feed_pool_exhaustion_returns_null_and_counts(void)
 	CU_ASSERT_PTR_NOT_NULL(b);
 	CU_ASSERT_PTR_NULL(feed_parser_open(env, span_str(""), &g));
 	CU_ASSERT_EQUAL(feed_parse_document(env, span_str("<rss/>"), span_str(""), &g), -1);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_pool_empty], 2);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_pool_empty], 2);
 	feed_parser_close(a);
 	a = feed_parser_open(env, span_str(""), &g);
 	CU_ASSERT_PTR_NOT_NULL(a);
@@ -478,7 +366,7 @@ test_feed_pool_exhaustion_returns_null_and_counts(void)
 	                                             "<item/></channel></rss>"),
 	                                    span_str(""), &g),
 	                2);
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 	feed_env_free(NULL);
 }
@@ -486,19 +374,21 @@ test_feed_pool_exhaustion_returns_null_and_counts(void)
 static void
 test_feed_unclosed_item_dropped_at_close(void)
 {
-	struct feed_env *env = env_new(256, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, "<rss><channel><item><title>done</title></item><item><title>cut", "", &g);
+	feed_rig_whole(env, "<rss><channel><item><title>done</title></item><item><title>cut", "",
+	               &g);
 	CU_ASSERT_EQUAL(g.n, 1);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_items], 1);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_items], 1);
+	feed_rig_free(&g);
 	/* The parser went back to the pool clean: the next document starts fresh. */
-	parse_whole(env, "<rss><channel><item><title>next</title></item></channel></rss>", "", &g);
+	feed_rig_whole(env, "<rss><channel><item><title>next</title></item></channel></rss>", "",
+	               &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "next");
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -510,15 +400,15 @@ test_feed_attribute_quotes_and_gt_inside_values(void)
 	        "<link title='x > \"y\"' rel='alternate' href=\"http://a/?q=1>2&amp;r='s'\"/>"
 	        "<category term=\"a &gt; b\" scheme='x>y'/><title type='html'>T</title>"
 	        "</entry></feed>";
-	struct feed_env *env = env_new(256, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://a/?q=1>2&r='s'");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "a > b");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "T");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -534,10 +424,10 @@ test_feed_atom_link_fallback_and_prefixed_root(void)
 	        "<m:title>media title</m:title><atom:title>Real</atom:title>"
 	        "<title>unprefixed is another namespace here</title>"
 	        "</atom:entry></atom:feed>";
-	struct feed_env *env = env_new(256, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 2);
 	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_ATOM);
 	/* No alternate: the first href. */
@@ -545,7 +435,7 @@ test_feed_atom_link_fallback_and_prefixed_root(void)
 	/* The first alternate stays. */
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_LINK], "http://alt");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "Real");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -555,14 +445,14 @@ test_feed_latin1_declaration_converted(void)
 	static const char doc[] = "<?xml version='1.0' encoding='ISO-8859-1'?>"
 	                          "<rss><channel><title>Caf\xE9</title><item><title>\x93Quoted\x94 "
 	                          "na\xEFve &#233;</title></item></channel></rss>";
-	struct feed_env *env = env_new(256, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Caf\u00E9");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "\u201CQuoted\u201D na\u00EFve \u00E9");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -575,18 +465,18 @@ test_feed_cp1251_declared_or_hinted_converted(void)
 	static const char want[] = "\u041B\u0430\u0432\u0440\u043E\u0432 \u0432 "
 	                           "\u041C\u043E\u0441\u043A\u0432\u0435 \u2116";
 	char doc[512];
-	struct feed_env *env = env_new(256, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
 
 	snprintf(doc, sizeof(doc), "<?xml version=\"1.0\" encoding=\"windows-1251\"?>%s", body);
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], want);
-	got_free(&g);
-	parse_whole(env, body, "CP1251", &g);
+	feed_rig_free(&g);
+	feed_rig_whole(env, body, "CP1251", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], want);
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -596,19 +486,19 @@ test_feed_charset_hint_overrides_declaration(void)
 	static const char doc[] = "<?xml version='1.0' encoding='ISO-8859-1'?>"
 	                          "<rss><channel><item><title>Caf\xC3\xA9 \xFF</title></item>"
 	                          "</channel></rss>";
-	struct feed_env *env = env_new(256, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, "utf-8", &g);
+	feed_rig_whole(env, doc, "utf-8", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	/* Read as UTF-8 (the hint), and the stray 0xFF replaced. */
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "Caf\u00E9 \uFFFD");
-	got_free(&g);
-	parse_whole(env, "<rss><channel><item><title>Caf\xE9</title></item></channel></rss>",
-	            "windows-1252", &g);
+	feed_rig_free(&g);
+	feed_rig_whole(env, "<rss><channel><item><title>Caf\xE9</title></item></channel></rss>",
+	               "windows-1252", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "Caf\u00E9");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -617,13 +507,13 @@ test_feed_invalid_references_become_replacement(void)
 {
 	static const char doc[] = "<rss><channel><item><title>a&#0;b&#xD800;c&#1114112;d "
 	                          "AT&T &bogus; &#65;</title></item></channel></rss>";
-	struct feed_env *env = env_new(256, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "a\uFFFDb\uFFFDc\uFFFDd AT&T &bogus; A");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -635,15 +525,15 @@ test_feed_unescaped_html_with_void_tags_in_description(void)
 	        "<description>line one<br>line <b>two</b><img src='x'></description>"
 	        "<link>http://l</link></item><item><title>second</title></item>"
 	        "</channel></rss>";
-	struct feed_env *env = env_new(256, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 2);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], "line one line two");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://l");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "second");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -652,14 +542,14 @@ test_feed_unescaped_void_tag_outside_fields_keeps_items_apart(void)
 {
 	static const char doc[] = "<rss><channel><item><title>a</title><comments>x<br>y</comments>"
 	                          "</item><item><title>b</title></item></channel></rss>";
-	struct feed_env *env = env_new(256, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 2);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "a");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "b");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -667,8 +557,8 @@ static void
 test_feed_latin1_field_over_max_item_stays_in_bounds(void)
 {
 	char doc[512];
-	struct feed_env *env = env_new(64, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(64, 1);
+	struct feed_rig_got g = { 0 };
 	size_t len;
 
 	len = (size_t)snprintf(doc, sizeof(doc),
@@ -677,13 +567,13 @@ test_feed_latin1_field_over_max_item_stays_in_bounds(void)
 	memset(doc + len, 0xE9, 100);
 	len += 100;
 	snprintf(doc + len, sizeof(doc) - len, "</title></item></channel></rss>");
-	parse_whole(env, doc, "", &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	/* 32 "é" fill the 64 bytes exactly. */
 	CU_ASSERT_EQUAL(strlen(g.field[0][FEED_F_TITLE]), 64);
 	CU_ASSERT(strncmp(g.field[0][FEED_F_TITLE], "\xC3\xA9", 2) == 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_item_truncated], 1);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_item_truncated], 1);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 

@@ -6,131 +6,19 @@
 #include <string.h>
 
 #include "feed/feed_json.h"
+#include "feed_rig.h"
 #include "guard.h"
-
-#define MAX_ITEMS 8
-
-/* What the callback saw: every field copied out as a C string. */
-struct got {
-	int n;
-	enum feed_format format[MAX_ITEMS];
-	char *feed_title[MAX_ITEMS];
-	char *field[MAX_ITEMS][FEED_F__MAX];
-};
-
-static char *
-copy_span(struct span s)
-{
-	char *c = malloc(s.len + 1);
-
-	memcpy(c, s.ptr, s.len);
-	c[s.len] = 0;
-	return c;
-}
-
-static void
-on_item(void *arg, const struct feed_item *it)
-{
-	struct got *g = arg;
-	int i;
-
-	if (g->n == MAX_ITEMS) {
-		CU_FAIL("too many items");
-		return;
-	}
-	g->format[g->n] = it->format;
-	g->feed_title[g->n] = copy_span(it->feed_title);
-	for (i = 0; i < FEED_F__MAX; i++) {
-		CU_ASSERT_PTR_NOT_NULL(it->field[i].ptr);
-		g->field[g->n][i] = copy_span(it->field[i]);
-	}
-	g->n++;
-}
-
-static void
-got_free(struct got *g)
-{
-	int i, j;
-
-	for (i = 0; i < g->n; i++) {
-		free(g->feed_title[i]);
-		for (j = 0; j < FEED_F__MAX; j++) {
-			free(g->field[i][j]);
-		}
-	}
-	memset(g, 0, sizeof(*g));
-}
-
-static bool
-got_equal(const struct got *a, const struct got *b)
-{
-	int i, j;
-
-	if (a->n != b->n) {
-		return false;
-	}
-	for (i = 0; i < a->n; i++) {
-		if (a->format[i] != b->format[i] ||
-		    strcmp(a->feed_title[i], b->feed_title[i]) != 0) {
-			return false;
-		}
-		for (j = 0; j < FEED_F__MAX; j++) {
-			if (strcmp(a->field[i][j], b->field[i][j]) != 0) {
-				return false;
-			}
-		}
-	}
-	return true;
-}
-
-static struct counters cnt;
-
-static struct feed_env *
-env_new(uint32_t max_item, uint32_t max_parsers)
-{
-	struct feed_limits lim = { max_item, max_parsers };
-
-	memset(&cnt, 0, sizeof(cnt));
-	return feed_env_create(&lim, &cnt, on_item);
-}
-
-/* Feeds <doc> in pieces cut at <cuts> (ascending), each piece right before a guard page. */
-static void
-parse_pieces(struct feed_env *env, const char *doc, size_t len, const size_t *cuts, int ncuts,
-             struct got *g)
-{
-	struct feed_parser *p = feed_parser_open(env, span_str(""), g);
-	size_t from = 0;
-	int i;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	for (i = 0; i <= ncuts; i++) {
-		size_t to = i < ncuts ? cuts[i] : len;
-		uint8_t *piece = guard_dup(doc + from, to - from);
-
-		feed_parser_data(p, (struct span){ piece, to - from });
-		guard_free(piece);
-		from = to;
-	}
-	feed_parser_close(p);
-}
-
-static void
-parse_whole(struct feed_env *env, const char *doc, struct got *g)
-{
-	parse_pieces(env, doc, strlen(doc), NULL, 0, g);
-}
 
 /* The same document one byte at a time. */
 static void
-parse_bytes(struct feed_env *env, const char *doc, struct got *g)
+parse_bytes(struct feed_env *env, const char *doc, struct feed_rig_got *g)
 {
 	size_t len = strlen(doc), k, *cuts = malloc((len + 1) * sizeof(*cuts));
 
 	for (k = 0; k + 1 < len; k++) {
 		cuts[k] = k + 1;
 	}
-	parse_pieces(env, doc, len, cuts, len > 0 ? (int)len - 1 : 0, g);
+	feed_rig_pieces(env, doc, len, cuts, len > 0 ? (int)len - 1 : 0, "", g);
 	free(cuts);
 }
 
@@ -138,29 +26,29 @@ parse_bytes(struct feed_env *env, const char *doc, struct got *g)
 static void
 check_splits(const char *doc)
 {
-	struct feed_env *env = env_new(4096, 2);
+	struct feed_env *env = feed_rig_env(4096, 2);
 	size_t len = strlen(doc), k;
-	struct got whole = { 0 }, part = { 0 };
+	struct feed_rig_got whole = { 0 }, part = { 0 };
 	int bad = 0;
 
-	parse_whole(env, doc, &whole);
+	feed_rig_whole(env, doc, "", &whole);
 	CU_ASSERT(whole.n > 0);
 	for (k = 0; k <= len; k++) {
-		parse_pieces(env, doc, len, &k, 1, &part);
-		if (!got_equal(&whole, &part)) {
+		feed_rig_pieces(env, doc, len, &k, 1, "", &part);
+		if (!feed_rig_equal(&whole, &part)) {
 			if (bad++ == 0) {
 				fprintf(stderr, "\nsplit at %zu differs\n", k);
 			}
 		}
-		got_free(&part);
+		feed_rig_free(&part);
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	parse_bytes(env, doc, &part);
-	CU_ASSERT_TRUE(got_equal(&whole, &part));
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 0);
-	got_free(&part);
-	got_free(&whole);
+	CU_ASSERT_TRUE(feed_rig_equal(&whole, &part));
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 0);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], 0);
+	feed_rig_free(&part);
+	feed_rig_free(&whole);
 	feed_env_free(env);
 }
 
@@ -210,10 +98,10 @@ static const char json11_doc[] =
 static void
 test_feed_json11_items_fields_exact(void)
 {
-	struct feed_env *env = env_new(4096, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, json11_doc, &g);
+	feed_rig_whole(env, json11_doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 2);
 	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_JSON);
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Daily \xD0\x9D\xD0\xBE\xD0\xB2\xD0\xBE\xD1\x81"
@@ -244,12 +132,12 @@ test_feed_json11_items_fields_exact(void)
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_AUTHOR], "");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_CATEGORY], "");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_SUMMARY], "");
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_items], 2);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_documents], 1);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_item_truncated], 0);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_items], 2);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_documents], 1);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 0);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], 0);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_item_truncated], 0);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -271,10 +159,10 @@ test_feed_json10_author_object(void)
 	        /* 1.1 generators write both; the 1.1 names win, in either order. */
 	        "{\"id\":\"2\",\"author\":{\"name\":\"old\"},\"authors\":[{\"name\":\"new\"}]},"
 	        "{\"id\":\"3\",\"authors\":[{\"name\":\"new\"}],\"author\":{\"name\":\"old\"}}]}";
-	struct feed_env *env = env_new(4096, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 3);
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "My Example Feed");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_AUTHOR], "you");
@@ -282,7 +170,7 @@ test_feed_json10_author_object(void)
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "https://example.org/initial-post");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_AUTHOR], "new");
 	CU_ASSERT_STRING_EQUAL(g.field[2][FEED_F_AUTHOR], "new");
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -295,18 +183,18 @@ test_feed_json_preferred_keys_replace_fallbacks_in_any_order(void)
 	        "\"date_published\":\"pub\",\"url\":\"u\"},"
 	        "{\"content_html\":\"<i>html</i>\",\"date_published\":\"pub\",\"url\":\"u\","
 	        "\"content_text\":\"text\",\"date_modified\":\"mod\",\"external_url\":\"ext\"}]}";
-	struct feed_env *env = env_new(4096, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
 	int i;
 
-	parse_whole(env, doc, &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 2);
 	for (i = 0; i < 2; i++) {
 		CU_ASSERT_STRING_EQUAL(g.field[i][FEED_F_CONTENT], "html");
 		CU_ASSERT_STRING_EQUAL(g.field[i][FEED_F_PUBLISHED], "pub");
 		CU_ASSERT_STRING_EQUAL(g.field[i][FEED_F_LINK], "u");
 	}
-	got_free(&g);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -316,19 +204,19 @@ test_feed_json_items_before_title_and_version(void)
 	static const char doc[] =
 	        "{\"items\":[{\"title\":\"A\"},{\"title\":\"B\"}],"
 	        "\"title\":\"Feed\",\"version\":\"https://jsonfeed.org/version/1.1\"}";
-	struct feed_env *env = env_new(4096, 1);
+	struct feed_env *env = feed_rig_env(4096, 1);
 	struct feed_parser *p;
-	struct got g = { 0 };
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 2);
 	CU_ASSERT_EQUAL(g.format[0], FEED_FMT_JSON);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "A");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "B");
 	/* The feed title is only known to the items after it. */
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "");
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 0);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], 0);
+	feed_rig_free(&g);
 
 	/* The format is known once "items" opens. */
 	p = feed_parser_open(env, span_str(""), &g);
@@ -339,8 +227,8 @@ test_feed_json_items_before_title_and_version(void)
 	feed_parser_data(p, span_str("]}"));
 	feed_parser_close(p);
 	CU_ASSERT_EQUAL(g.n, 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 0);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 0);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], 0);
 	feed_env_free(env);
 }
 
@@ -357,11 +245,11 @@ test_feed_json_nested_unknown_values_skipped(void)
 	        "\"summary\":false,\"id\":true,\"toolongkeytoolongkey\":\"no\","
 	        "\"title\":\"dup\"}],"
 	        "\"items2\":[{\"title\":\"no\"}]}";
-	struct feed_env *env = env_new(4096, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
 	int i;
 
-	parse_whole(env, doc, &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "real");
@@ -371,8 +259,8 @@ test_feed_json_nested_unknown_values_skipped(void)
 			CU_ASSERT_STRING_EQUAL(g.field[0][i], "");
 		}
 	}
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 0);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 0);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -384,10 +272,10 @@ test_feed_json_surrogates_and_escapes(void)
 	        "{\"title\":\"\\ud83c\\nY\"},{\"title\":\"\\uD83C\\uD83C\\uDF0D\"},"
 	        "{\"title\":\"\\udc00z\"},{\"title\":\"\\u0041\\u00e9\\u20AC\\\\u0041\"},"
 	        "{\"title\":\"bad\xff utf8\"}]}";
-	struct feed_env *env = env_new(4096, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 7);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "a\xEF\xBF\xBDX");
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "\xEF\xBF\xBD");
@@ -396,8 +284,8 @@ test_feed_json_surrogates_and_escapes(void)
 	CU_ASSERT_STRING_EQUAL(g.field[4][FEED_F_TITLE], "\xEF\xBF\xBDz");
 	CU_ASSERT_STRING_EQUAL(g.field[5][FEED_F_TITLE], "A\xC3\xA9\xE2\x82\xAC\\u0041");
 	CU_ASSERT_STRING_EQUAL(g.field[6][FEED_F_TITLE], "bad\xEF\xBF\xBD utf8");
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 0);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 0);
+	feed_rig_free(&g);
 	feed_env_free(env);
 	check_splits(doc);
 }
@@ -406,22 +294,22 @@ test_feed_json_surrogates_and_escapes(void)
 static void
 check_malformed(const char *doc, int items)
 {
-	struct feed_env *env = env_new(4096, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
 
-	parse_whole(env, doc, &g);
-	if (g.n != items || cnt.v[CNT_feed_bad_json] != 1) {
+	feed_rig_whole(env, doc, "", &g);
+	if (g.n != items || feed_rig_cnt.v[CNT_feed_bad_json] != 1) {
 		fprintf(stderr, "\n%.60s: %d items, %d bad\n", doc, g.n,
-		        (int)cnt.v[CNT_feed_bad_json]);
+		        (int)feed_rig_cnt.v[CNT_feed_bad_json]);
 	}
 	CU_ASSERT_EQUAL(g.n, items);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 1);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], 0);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 1);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], 0);
+	feed_rig_free(&g);
 	parse_bytes(env, doc, &g);
 	CU_ASSERT_EQUAL(g.n, items);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 2);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 2);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
@@ -486,7 +374,7 @@ test_feed_json_depth_limit(void)
 	const size_t bomb = 10000;
 	char *doc = malloc(bomb + 64);
 	struct feed_env *env;
-	struct got g = { 0 };
+	struct feed_rig_got g = { 0 };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	strcpy(doc, "{\"items\":");
@@ -498,17 +386,17 @@ test_feed_json_depth_limit(void)
 	check_malformed(doc, 0);
 
 	/* Exactly FEED_JSON_DEPTH_MAX levels is fine; one more is not. */
-	env = env_new(4096, 1);
+	env = feed_rig_env(4096, 1);
 	nested_doc(doc, FEED_JSON_DEPTH_MAX - 3);
-	parse_whole(env, doc, &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL(g.n, 1);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 0);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 0);
+	feed_rig_free(&g);
 	nested_doc(doc, FEED_JSON_DEPTH_MAX - 2);
-	parse_whole(env, doc, &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL(g.n, 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 1);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 1);
+	feed_rig_free(&g);
 	feed_env_free(env);
 	free(doc);
 }
@@ -522,17 +410,17 @@ test_feed_json_without_items_is_unknown_format(void)
 		"  {}  ",
 		"[{\"items\":[{\"title\":\"top-level array\"}]}]",
 	};
-	struct feed_env *env = env_new(4096, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
 	size_t i;
 
 	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
-		parse_whole(env, docs[i], &g);
+		feed_rig_whole(env, docs[i], "", &g);
 		CU_ASSERT_EQUAL(g.n, 0);
-		CU_ASSERT_EQUAL(cnt.v[CNT_feed_unknown_format], i + 1);
+		CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_unknown_format], i + 1);
 	}
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 0);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_items], 0);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 0);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_items], 0);
 	feed_env_free(env);
 }
 
@@ -540,8 +428,8 @@ static void
 test_feed_json_item_over_max_item_truncated(void)
 {
 	char doc[4096];
-	struct feed_env *env = env_new(64, 1);
-	struct got g = { 0 };
+	struct feed_env *env = feed_rig_env(64, 1);
+	struct feed_rig_got g = { 0 };
 	size_t i, len;
 
 	len = (size_t)snprintf(doc, sizeof(doc), "{\"items\":[{\"title\":\"a");
@@ -557,7 +445,7 @@ test_feed_json_item_over_max_item_truncated(void)
 		doc[len++] = 'z';
 	}
 	len += (size_t)snprintf(doc + len, sizeof(doc) - len, "\"},{\"title\":\"third\"}]}");
-	parse_whole(env, doc, &g);
+	feed_rig_whole(env, doc, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 3);
 	/* "a" and 31 "é" are 63 bytes; the 32nd "é" would be split, so it goes whole. */
 	CU_ASSERT_EQUAL(strlen(g.field[0][FEED_F_TITLE]), 63);
@@ -567,26 +455,26 @@ test_feed_json_item_over_max_item_truncated(void)
 	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_TITLE], "short");
 	CU_ASSERT_EQUAL(strlen(g.field[1][FEED_F_CONTENT]), 64 - 5);
 	CU_ASSERT_STRING_EQUAL(g.field[2][FEED_F_TITLE], "third");
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_item_truncated], 2);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_item_truncated], 2);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 
 static void
 test_feed_json_after_bad_further_data_ignored(void)
 {
-	struct feed_env *env = env_new(4096, 1);
+	struct feed_env *env = feed_rig_env(4096, 1);
 	struct feed_parser *p;
-	struct got g = { 0 };
+	struct feed_rig_got g = { 0 };
 
 	p = feed_parser_open(env, span_str(""), &g);
 	feed_parser_data(p, span_str("{\"items\":[{\"title\":\"a\"},{\"title\":\"b\"!"));
 	feed_parser_data(p, span_str("},{\"title\":\"c\"}]}"));
 	feed_parser_close(p);
 	CU_ASSERT_EQUAL(g.n, 1);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_bad_json], 1);
-	CU_ASSERT_EQUAL(cnt.v[CNT_feed_items], 1);
-	got_free(&g);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_json], 1);
+	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_items], 1);
+	feed_rig_free(&g);
 	feed_env_free(env);
 }
 

@@ -1,0 +1,109 @@
+#include "feed_rig.h"
+
+#include <CUnit/Basic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guard.h"
+
+struct counters feed_rig_cnt;
+
+static char *
+copy_span(struct span s)
+{
+	char *c = malloc(s.len + 1);
+
+	memcpy(c, s.ptr, s.len);
+	c[s.len] = 0;
+	return c;
+}
+
+static void
+on_item(void *arg, const struct feed_item *it)
+{
+	struct feed_rig_got *g = arg;
+	int i;
+
+	if (g->n == FEED_RIG_MAX_ITEMS) {
+		CU_FAIL("too many items");
+		return;
+	}
+	g->format[g->n] = it->format;
+	g->feed_title[g->n] = copy_span(it->feed_title);
+	for (i = 0; i < FEED_F__MAX; i++) {
+		CU_ASSERT_PTR_NOT_NULL(it->field[i].ptr);
+		g->field[g->n][i] = copy_span(it->field[i]);
+	}
+	g->n++;
+}
+
+void
+feed_rig_free(struct feed_rig_got *g)
+{
+	int i, j;
+
+	for (i = 0; i < g->n; i++) {
+		free(g->feed_title[i]);
+		for (j = 0; j < FEED_F__MAX; j++) {
+			free(g->field[i][j]);
+		}
+	}
+	memset(g, 0, sizeof(*g));
+}
+
+bool
+feed_rig_equal(const struct feed_rig_got *a, const struct feed_rig_got *b)
+{
+	int i, j;
+
+	if (a->n != b->n) {
+		return false;
+	}
+	for (i = 0; i < a->n; i++) {
+		if (a->format[i] != b->format[i] ||
+		    strcmp(a->feed_title[i], b->feed_title[i]) != 0) {
+			return false;
+		}
+		for (j = 0; j < FEED_F__MAX; j++) {
+			if (strcmp(a->field[i][j], b->field[i][j]) != 0) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+struct feed_env *
+feed_rig_env(uint32_t max_item, uint32_t max_parsers)
+{
+	struct feed_limits lim = { max_item, max_parsers };
+
+	memset(&feed_rig_cnt, 0, sizeof(feed_rig_cnt));
+	return feed_env_create(&lim, &feed_rig_cnt, on_item);
+}
+
+void
+feed_rig_pieces(struct feed_env *env, const char *doc, size_t len, const size_t *cuts, int ncuts,
+                const char *charset, struct feed_rig_got *g)
+{
+	struct feed_parser *p = feed_parser_open(env, span_str(charset), g);
+	size_t from = 0;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (i = 0; i <= ncuts; i++) {
+		size_t to = i < ncuts ? cuts[i] : len;
+		uint8_t *piece = guard_dup(doc + from, to - from);
+
+		feed_parser_data(p, (struct span){ piece, to - from });
+		guard_free(piece);
+		from = to;
+	}
+	feed_parser_close(p);
+}
+
+void
+feed_rig_whole(struct feed_env *env, const char *doc, const char *charset, struct feed_rig_got *g)
+{
+	feed_rig_pieces(env, doc, strlen(doc), NULL, 0, charset, g);
+}
