@@ -88,7 +88,6 @@ struct engine {
 	char udp_dst[ALERT_SHORT_LEN];
 	const char *doc_proto; /* "udp" or "file" */
 	const struct feed_item *cur_item;
-	enum feed_format cur_format;
 };
 
 static inline bool

@@ -1,6 +1,5 @@
 #include "core/offline.h"
 
-#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/engine.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "feed/feed.h"
 #include "match/watchlist.h"
@@ -98,44 +98,19 @@ run_pcap(struct engine *e, const char *path)
 static int
 run_document(struct engine *e, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0, n;
 	char url[ALERT_TEXT_LEN];
-	int rc = -1;
+	uint8_t *buf;
+	size_t len;
+	int rc = file_read_all(path, &buf, &len);
 
-	if (f == NULL) {
-		log_err("%s: %s", path, strerror(errno));
+	if (rc != 0) {
+		log_err("%s: %s", path, strerror(-rc));
 		return -1;
-	}
-	for (;;) {
-		if (len == cap) {
-			uint8_t *bigger = realloc(buf, cap == 0 ? 65536 : cap * 2);
-
-			if (bigger == NULL) {
-				log_err("%s: out of memory", path);
-				goto out;
-			}
-			buf = bigger;
-			cap = cap == 0 ? 65536 : cap * 2;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		if (n == 0) {
-			break;
-		}
-		len += n;
-	}
-	if (ferror(f)) {
-		log_err("%s: %s", path, strerror(errno));
-		goto out;
 	}
 	snprintf(url, sizeof(url), "file://%s", path);
 	engine_document(e, buf, len, url);
-	rc = 0;
-out:
 	free(buf);
-	fclose(f);
-	return rc;
+	return 0;
 }
 
 static bool

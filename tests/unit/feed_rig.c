@@ -1,6 +1,7 @@
 #include "feed_rig.h"
 
 #include <CUnit/Basic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,4 +107,43 @@ void
 feed_rig_whole(struct feed_env *env, const char *doc, const char *charset, struct feed_rig_got *g)
 {
 	feed_rig_pieces(env, doc, strlen(doc), NULL, 0, charset, g);
+}
+
+void
+feed_rig_bytes(struct feed_env *env, const char *doc, struct feed_rig_got *g)
+{
+	size_t len = strlen(doc), k, *cuts = malloc((len + 1) * sizeof(*cuts));
+
+	for (k = 0; k + 1 < len; k++) {
+		cuts[k] = k + 1;
+	}
+	feed_rig_pieces(env, doc, len, cuts, len > 0 ? (int)len - 1 : 0, "", g);
+	free(cuts);
+}
+
+void
+feed_rig_check_splits(const char *doc)
+{
+	struct feed_env *env = feed_rig_env(4096, 2);
+	size_t len = strlen(doc), k;
+	struct feed_rig_got whole = { 0 }, part = { 0 };
+	int bad = 0;
+
+	feed_rig_whole(env, doc, "", &whole);
+	CU_ASSERT(whole.n > 0);
+	for (k = 0; k <= len; k++) {
+		feed_rig_pieces(env, doc, len, &k, 1, "", &part);
+		if (!feed_rig_equal(&whole, &part)) {
+			if (bad++ == 0) {
+				fprintf(stderr, "\nsplit at %zu differs\n", k);
+			}
+		}
+		feed_rig_free(&part);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	feed_rig_bytes(env, doc, &part);
+	CU_ASSERT_TRUE(feed_rig_equal(&whole, &part));
+	feed_rig_free(&part);
+	feed_rig_free(&whole);
+	feed_env_free(env);
 }

@@ -43,4 +43,14 @@ void feed_rig_pieces(struct feed_env *env, const char *doc, size_t len, const si
 void feed_rig_whole(struct feed_env *env, const char *doc, const char *charset,
                     struct feed_rig_got *g);
 
+/* Feeds NUL-terminated <doc> one byte at a time. */
+void feed_rig_bytes(struct feed_env *env, const char *doc, struct feed_rig_got *g);
+
+/*
+ * Every two-piece split and the one-byte-at-a-time split of <doc> must give
+ * exactly the whole-document items (CUnit asserts). feed_rig_cnt holds the
+ * counters of all those runs afterwards.
+ */
+void feed_rig_check_splits(const char *doc);
+
 #endif

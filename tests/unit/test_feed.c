@@ -8,39 +8,6 @@
 #include "feed_rig.h"
 #include "guard.h"
 
-/* Every two-piece split and the one-byte-at-a-time split give exactly the whole-document items. */
-static void
-check_splits(const char *doc)
-{
-	struct feed_env *env = feed_rig_env(4096, 2);
-	size_t len = strlen(doc), k, *cuts;
-	struct feed_rig_got whole = { 0 }, part = { 0 };
-	int bad = 0;
-
-	feed_rig_whole(env, doc, "", &whole);
-	CU_ASSERT(whole.n > 0);
-	for (k = 0; k <= len; k++) {
-		feed_rig_pieces(env, doc, len, &k, 1, "", &part);
-		if (!feed_rig_equal(&whole, &part)) {
-			if (bad++ == 0) {
-				fprintf(stderr, "\nsplit at %zu differs\n", k);
-			}
-		}
-		feed_rig_free(&part);
-	}
-	CU_ASSERT_EQUAL(bad, 0);
-	cuts = malloc(len * sizeof(*cuts));
-	for (k = 0; k < len; k++) {
-		cuts[k] = k + 1;
-	}
-	feed_rig_pieces(env, doc, len, cuts, (int)len - 1, "", &part);
-	CU_ASSERT_TRUE(feed_rig_equal(&whole, &part));
-	free(cuts);
-	feed_rig_free(&part);
-	feed_rig_free(&whole);
-	feed_env_free(env);
-}
-
 /* A BBC-style RSS 2.0 feed: CDATA, content:encoded, dc:creator, escaped HTML, a DOCTYPE. */
 static const char rss_doc[] =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -223,13 +190,13 @@ test_feed_atom_entries_fields_exact(void)
 static void
 test_feed_rss_same_items_at_every_split(void)
 {
-	check_splits(rss_doc);
+	feed_rig_check_splits(rss_doc);
 }
 
 static void
 test_feed_atom_same_items_at_every_split(void)
 {
-	check_splits(atom_doc);
+	feed_rig_check_splits(atom_doc);
 }
 
 static void

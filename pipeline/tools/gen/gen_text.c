@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "feed/feed.h"
 
 /* ---- hash map ---- */
@@ -763,38 +764,12 @@ add_row(struct gen_text *t, char *title, char *desc, uint32_t *rcap)
 static int
 read_file(const char *path, uint8_t **out, size_t *out_len)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *data = NULL;
-	size_t len = 0, cap = 0;
+	int rc = file_read_all(path, out, out_len);
 
-	if (f == NULL) {
-		fprintf(stderr, "feedwatch-gen: %s: %s\n", path, strerror(errno));
+	if (rc != 0) {
+		fprintf(stderr, "feedwatch-gen: %s: %s\n", path, strerror(-rc));
 		return -1;
 	}
-	for (;;) {
-		size_t got;
-
-		if (len + 65536 > cap) {
-			uint8_t *nd;
-
-			cap = (len + 65536) * 2;
-			nd = realloc(data, cap);
-			if (nd == NULL) {
-				free(data);
-				fclose(f);
-				return -1;
-			}
-			data = nd;
-		}
-		got = fread(data + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			break;
-		}
-	}
-	fclose(f);
-	*out = data;
-	*out_len = len;
 	return 0;
 }
 
