@@ -35,8 +35,10 @@ static const char usage_text[] =
         "        capture, match and publish alerts; with --pcap, exit when the file is done\n"
         "  check [-c FILE] [WATCHLIST...]\n"
         "        validate the config and watchlists; errors as file:line:col: reason\n"
-        "  match [-c FILE] [-w WATCHLIST|DIR]... [--items] [--json] FILE...\n"
+        "  match [-c FILE] [-w WATCHLIST|DIR]... [--json] [--charset CS] FILE...\n"
         "        match saved feed documents or pcap captures offline (no DPDK)\n"
+        "  match [-c FILE] --items [--charset CS] FILE...\n"
+        "        list every item extracted, one JSON object a line, without matching\n"
         "  tail  [--socket PATH] [--json]\n"
         "        read alerts from a running feedwatch\n"
         "  version\n"
@@ -201,6 +203,7 @@ cmd_match(int argc, char **argv)
 		{ "watchlist", required_argument, NULL, 'w' },
 		{ "items", no_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "charset", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -227,6 +230,9 @@ cmd_match(int argc, char **argv)
 		case 'J':
 			o.json = true;
 			break;
+		case 'C':
+			o.charset = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -234,10 +240,13 @@ cmd_match(int argc, char **argv)
 			return usage(NULL);
 		}
 	}
+	if (o.items && o.n_wl_paths > 0) {
+		return usage("--items lists items and matches nothing: drop -w");
+	}
 	if (optind >= argc) {
 		return usage("match needs at least one FILE");
 	}
-	log_quiet(o.json);
+	log_quiet(o.json || o.items);
 	return offline_main(&o, argv + optind, argc - optind);
 }
 

@@ -76,12 +76,10 @@ utf8_valid_len(const uint8_t *s, size_t n)
 	return len;
 }
 
-/* A JSON string (RFC 8259 §7) from NUL-terminated <s>. */
+/* A JSON string (RFC 8259 §7) from <n> bytes at <p>. */
 static void
-put_json_str(struct out *o, const char *s)
+put_json_span(struct out *o, const uint8_t *p, size_t n)
 {
-	const uint8_t *p = (const uint8_t *)s;
-	size_t n = strlen(s);
 	size_t i = 0, run = 0;
 	char esc[8];
 
@@ -124,6 +122,12 @@ put_json_str(struct out *o, const char *s)
 }
 
 static void
+put_json_str(struct out *o, const char *s)
+{
+	put_json_span(o, (const uint8_t *)s, strlen(s));
+}
+
+static void
 put_kv_str(struct out *o, const char *key, const char *val)
 {
 	put_str(o, ",\"");
@@ -145,6 +149,15 @@ put_ts(struct out *o, uint64_t ns)
 	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	             (unsigned long)((ns % 1000000000u) / 1000u));
 	put(o, tmp, (size_t)n);
+}
+
+size_t
+alert_json_string(char *buf, size_t cap, struct span s)
+{
+	struct out o = { buf, buf + cap, false };
+
+	put_json_span(&o, s.ptr, s.len);
+	return o.overflow ? 0 : (size_t)(o.p - buf);
 }
 
 size_t

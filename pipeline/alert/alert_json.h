@@ -18,6 +18,13 @@
 size_t alert_copy_text(char *dst, size_t cap, struct span src);
 
 /*
+ * Writes <s> as a JSON string (quotes included, RFC 8259 escapes, invalid
+ * UTF-8 as \ufffd) into <buf> of <cap> bytes, not NUL-terminated. Returns its
+ * length, or 0 if it does not fit (6 * s.len + 2 bytes always do).
+ */
+size_t alert_json_string(char *buf, size_t cap, struct span s);
+
+/*
  * Encode record <r> with sequence number <seq> and packet-to-alert latency
  * <latency_us> as one JSON object followed by '\n' into <buf> of <cap>
  * bytes. Strings are escaped per RFC 8259; invalid UTF-8 becomes U+FFFD.

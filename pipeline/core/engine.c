@@ -209,7 +209,11 @@ on_item(void *arg, const struct feed_item *it)
 	struct wl_item wi;
 
 	if (e->ops.item_seen != NULL) {
-		e->ops.item_seen(e->ops.arg, it);
+		struct span url = e->cur != NULL ? (struct span){ (const uint8_t *)e->cur->url,
+			                                          e->cur->url_len }
+		                                 : span_str(e->udp_url);
+
+		e->ops.item_seen(e->ops.arg, it, url);
 	}
 	if (e->wl == NULL || e->scratch == NULL) {
 		return;
@@ -559,9 +563,10 @@ engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t ts_ns
 }
 
 void
-engine_document(struct engine *e, const uint8_t *doc, size_t len, const char *url)
+engine_document(struct engine *e, const uint8_t *doc, size_t len, const char *url,
+                const char *charset)
 {
-	struct span none = { NULL, 0 };
+	struct span cs = charset != NULL ? span_str(charset) : (struct span){ NULL, 0 };
 	struct span d = { doc, len };
 	struct timespec ts;
 
@@ -573,7 +578,7 @@ engine_document(struct engine *e, const uint8_t *doc, size_t len, const char *ur
 	e->doc_proto = "file";
 	e->cur = NULL;
 	e->cur_key = NULL;
-	feed_parse_document(e->feed_env, d, none, e);
+	feed_parse_document(e->feed_env, d, cs, e);
 }
 
 void

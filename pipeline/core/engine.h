@@ -32,8 +32,9 @@ struct engine_ops {
 	/* How held TCP segments keep their packet alive (NULL if every frame is passed
 	 * with a NULL ref: the engine then copies what it holds). */
 	const struct tcp_stream_ops *tcp;
-	/* Optional: told of every item before it is matched (offline --items). */
-	void (*item_seen)(void *arg, const struct feed_item *item);
+	/* Optional: told of every item before it is matched, with the URL of its
+	 * document (offline --items). */
+	void (*item_seen)(void *arg, const struct feed_item *item, struct span url);
 	/* Optional: told of every item as the matcher sees it (benchmarks). */
 	void (*item_scanned)(void *arg, const struct wl_item *item);
 	void *arg;
@@ -67,8 +68,10 @@ void engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t 
 /*
  * A whole feed document that did not come from a packet (a file given to
  * `feedwatch match`). <url> names it in alerts; flow.proto is "file".
+ * <charset>: the charset a transport would have named (NULL if none).
  */
-void engine_document(struct engine *e, const uint8_t *doc, size_t len, const char *url);
+void engine_document(struct engine *e, const uint8_t *doc, size_t len, const char *url,
+                     const char *charset);
 
 /* Expire idle flows (at most a small batch per call). <now_ns> monotonic. */
 void engine_tick(struct engine *e, uint64_t now_ns);

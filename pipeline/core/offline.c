@@ -23,6 +23,9 @@ struct offline {
 	uint64_t seq;
 	uint64_t items;
 	char line[ALERT_JSON_MAX];
+	char *iline; /* an --items line: every field escaped, at most 6 bytes a byte */
+	size_t icap;
+	size_t used; /* bytes of iline[] filled */
 };
 
 static struct alert_rec *
@@ -49,16 +52,81 @@ submit_rec(void *arg, struct alert_rec *r)
 	fwrite(st->line, 1, len, stdout);
 }
 
+/* Appends <s> to the line being built; fields are bounded, so the line never fills. */
 static void
-item_seen(void *arg, const struct feed_item *it)
+put(struct offline *st, struct span s)
 {
+	if (st->icap - st->used > s.len) {
+		memcpy(st->iline + st->used, s.ptr, s.len);
+		st->used += s.len;
+	}
+}
+
+/* ,"key":"value" (or without the comma first); nothing when <v> is empty. */
+static void
+put_field(struct offline *st, const char *key, struct span v, bool *first)
+{
+	size_t n;
+
+	if (v.len == 0) {
+		return;
+	}
+	put(st, span_str(*first ? "\"" : ",\""));
+	*first = false;
+	put(st, span_str(key));
+	put(st, span_str("\":"));
+	n = alert_json_string(st->iline + st->used, st->icap - st->used, v);
+	st->used += n;
+}
+
+/*
+ * One --items line: {"feed":{url,format,title,link},"item":{title,link,id,
+ * published,author,categories[],summary,content,truncated}}; empty fields are
+ * left out.
+ */
+static void
+item_seen(void *arg, const struct feed_item *it, struct span url)
+{
+	static const enum feed_field order[] = {
+		FEED_F_TITLE,  FEED_F_LINK,    FEED_F_ID,      FEED_F_PUBLISHED,
+		FEED_F_AUTHOR, FEED_F_SUMMARY, FEED_F_CONTENT,
+	};
 	struct offline *st = arg;
-	struct span t = it->field[FEED_F_TITLE];
+	bool first = true;
+	size_t i;
 
 	st->items++;
-	if (st->o->items) {
-		printf("item: %.*s\n", (int)t.len, (const char *)t.ptr);
+	if (!st->o->items) {
+		return;
 	}
+	st->used = 0;
+	put(st, span_str("{\"feed\":{"));
+	put_field(st, "url", url, &first);
+	put_field(st, "format", span_str(feed_format_name(it->format)), &first);
+	put_field(st, "title", it->feed_title, &first);
+	put_field(st, "link", it->feed_link, &first);
+	put(st, span_str("},\"item\":{"));
+	first = true;
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		put_field(st, feed_field_name(order[i]), it->field[order[i]], &first);
+	}
+	if (it->n_categories > 0) {
+		put(st, span_str(first ? "\"categories\":[" : ",\"categories\":["));
+		first = false;
+		for (i = 0; i < it->n_categories; i++) {
+			if (i > 0) {
+				put(st, span_str(","));
+			}
+			st->used += alert_json_string(st->iline + st->used, st->icap - st->used,
+			                              it->category[i]);
+		}
+		put(st, span_str("]"));
+	}
+	if (it->truncated) {
+		put(st, span_str(first ? "\"truncated\":true" : ",\"truncated\":true"));
+	}
+	put(st, span_str("}}\n"));
+	fwrite(st->iline, 1, st->used, stdout);
 }
 
 static int
@@ -96,7 +164,7 @@ run_pcap(struct engine *e, const char *path)
 }
 
 static int
-run_document(struct engine *e, const char *path)
+run_document(struct engine *e, const struct offline_opts *o, const char *path)
 {
 	char url[ALERT_TEXT_LEN];
 	uint8_t *buf;
@@ -108,7 +176,7 @@ run_document(struct engine *e, const char *path)
 		return -1;
 	}
 	snprintf(url, sizeof(url), "file://%s", path);
-	engine_document(e, buf, len, url);
+	engine_document(e, buf, len, url, o->charset);
 	free(buf);
 	return 0;
 }
@@ -163,14 +231,21 @@ offline_main(const struct offline_opts *o, char *const *files, int n_files)
 		goto fail;
 	}
 	wl_default = cfg->watchlist_dir;
-	if (o->n_wl_paths > 0) {
-		set = wl_set_load(o->wl_paths, o->n_wl_paths, &err);
+	if (o->items) {
+		/* Listing items: nothing is matched, no watchlist is needed. */
+		st->icap = (size_t)cfg->max_item * 6u + 4096u;
+		st->iline = malloc(st->icap);
+		if (st->iline == NULL) {
+			log_err("out of memory");
+			goto fail;
+		}
 	} else {
-		set = wl_set_load(&wl_default, 1, &err);
-	}
-	if (set == NULL) {
-		log_err("%s", err);
-		goto fail;
+		set = o->n_wl_paths > 0 ? wl_set_load(o->wl_paths, o->n_wl_paths, &err)
+		                        : wl_set_load(&wl_default, 1, &err);
+		if (set == NULL) {
+			log_err("%s", err);
+			goto fail;
+		}
 	}
 	e = engine_create(cfg, &ops, c);
 	if (e == NULL || engine_set_watchlists(e, set) != 0) {
@@ -179,7 +254,8 @@ offline_main(const struct offline_opts *o, char *const *files, int n_files)
 	}
 	rc = 0;
 	for (i = 0; i < n_files; i++) {
-		if ((is_pcap(files[i]) ? run_pcap(e, files[i]) : run_document(e, files[i])) != 0) {
+		if ((is_pcap(files[i]) ? run_pcap(e, files[i]) : run_document(e, o, files[i])) !=
+		    0) {
 			rc = 1;
 		}
 	}
@@ -191,6 +267,9 @@ fail:
 	wl_set_free(set);
 	config_free(cfg);
 	free(c);
+	if (st != NULL) {
+		free(st->iline);
+	}
 	free(st);
 	free(err);
 	return rc;

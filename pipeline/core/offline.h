@@ -13,8 +13,9 @@ struct offline_opts {
 	const char *config;          /* NULL: defaults */
 	const char *const *wl_paths; /* watchlist files or folders; none: the config's */
 	size_t n_wl_paths;
-	bool json;  /* NDJSON alert lines instead of the readable form */
-	bool items; /* also list every item, matched or not */
+	bool json;           /* NDJSON alert lines instead of the readable form */
+	bool items;          /* list every item as a JSON line instead of matching */
+	const char *charset; /* the transport charset to assume for documents, or NULL */
 };
 
 /*

@@ -9,6 +9,7 @@
 #include "feed/xml_scan.h"
 
 #define FEED_TITLE_MAX 256
+#define FEED_LINK_MAX  256
 #define SMALL_ATTR_MAX 24
 
 /* What the current start tag is, once its name is classified. */
@@ -35,8 +36,9 @@ enum mode {
 	M_XHTML,     /* Atom type="xhtml": the markup is XML elements, their text is taken */
 };
 
-enum { CAP_NONE = -1, CAP_FEED_TITLE = FEED_F__MAX };
+enum { CAP_NONE = -1, CAP_FEED_TITLE = FEED_F__MAX, CAP_FEED_LINK };
 _Static_assert((int)CAP_FEED_TITLE == (int)FEED_JSON_FEED_TITLE, "one feed-title capture id");
+_Static_assert((int)CAP_FEED_LINK == (int)FEED_JSON_FEED_LINK, "one feed-link capture id");
 _Static_assert(FEED_F__MAX <= 8, "fallback_fields has a bit per field");
 
 enum { SINK_NONE = 0, SINK_HREF, SINK_REL, SINK_TYPE };
@@ -97,8 +99,13 @@ struct feed_parser {
 	char type[SMALL_ATTR_MAX];
 	char prefix[16]; /* the root element's namespace prefix ("atom" for <atom:feed>) */
 	uint16_t feed_title_len;
+	uint16_t feed_link_len;
 	bool feed_title_done;
+	bool feed_link_done;
+	uint8_t n_cat;
+	struct field_pos cat[FEED_CAT_MAX]; /* each category, offset from field[FEED_F_CATEGORY] */
 	uint8_t feed_title[FEED_TITLE_MAX];
+	uint8_t feed_link[FEED_LINK_MAX];
 	int nitems;
 	uint32_t next_free;
 };
@@ -348,6 +355,11 @@ commit(struct feed_parser *p, int f, unsigned flags, bool replace)
 	if (n == 0) {
 		return;
 	}
+	if (f == FEED_F_CATEGORY && p->n_cat < FEED_CAT_MAX) {
+		p->cat[p->n_cat].off = start - (join ? fp->off : start);
+		p->cat[p->n_cat].len = n;
+		p->n_cat++;
+	}
 	if (join) {
 		p->item[p->item_used] = ',';
 		p->item[p->item_used + 1] = ' ';
@@ -357,6 +369,16 @@ commit(struct feed_parser *p, int f, unsigned flags, bool replace)
 		fp->len = n;
 	}
 	p->item_used = start + n;
+}
+
+static void
+feed_link_set(struct feed_parser *p)
+{
+	bool trunc = false;
+
+	p->feed_link_len = (uint16_t)normalize_text(p->feed_link, sizeof(p->feed_link), p->scratch,
+	                                            p->scratch_len, 0, &trunc);
+	p->feed_link_done = p->feed_link_len > 0;
 }
 
 static void
@@ -370,6 +392,8 @@ field_end(struct feed_parser *p)
 		        (uint16_t)normalize_text(p->feed_title, sizeof(p->feed_title), p->scratch,
 		                                 p->scratch_len, flags, &trunc);
 		p->feed_title_done = true;
+	} else if (p->cur == CAP_FEED_LINK) {
+		feed_link_set(p);
 	} else if (p->cur == FEED_F_PUBLISHED) {
 		bool from_date = p->cur_kind == E_DATE2;
 
@@ -398,6 +422,7 @@ item_reset(struct feed_parser *p)
 	p->pub_from_date = false;
 	p->author_depth = 0;
 	p->fallback_fields = 0;
+	p->n_cat = 0;
 	memset(p->field, 0, sizeof(p->field));
 }
 
@@ -411,10 +436,18 @@ item_end(struct feed_parser *p)
 	it.format = p->format;
 	it.feed_title.ptr = p->feed_title;
 	it.feed_title.len = p->feed_title_len;
+	it.feed_link.ptr = p->feed_link;
+	it.feed_link.len = p->feed_link_len;
 	for (i = 0; i < FEED_F__MAX; i++) {
 		it.field[i].ptr = p->field[i].len > 0 ? p->item + p->field[i].off : empty_text;
 		it.field[i].len = p->field[i].len;
 	}
+	it.n_categories = p->n_cat;
+	for (i = 0; i < p->n_cat; i++) {
+		it.category[i].ptr = it.field[FEED_F_CATEGORY].ptr + p->cat[i].off;
+		it.category[i].len = p->cat[i].len;
+	}
+	it.truncated = p->item_trunc;
 	if (p->format == FEED_FMT_RDF && it.field[FEED_F_ID].len == 0) {
 		/* RSS 1.0 has no guid: an item is named by its rdf:about, which §5.5 makes its link */
 		it.field[FEED_F_ID] = it.field[FEED_F_LINK];
@@ -494,9 +527,13 @@ on_start(void *arg, const char *name, size_t len)
 			item_reset(p);
 			p->in_item = true;
 			p->item_depth = p->depth;
-		} else if (e == E_TITLE && !p->feed_title_done &&
-		           p->depth == (p->format == FEED_FMT_ATOM ? 2u : 3u)) {
-			p->pend = CAP_FEED_TITLE;
+		} else if (p->depth == (p->format == FEED_FMT_ATOM ? 2u : 3u)) {
+			if (e == E_TITLE && !p->feed_title_done) {
+				p->pend = CAP_FEED_TITLE;
+			} else if ((e == E_LINK || (e == E_ALINK && p->format == FEED_FMT_ATOM)) &&
+			           !p->feed_link_done) {
+				p->pend = CAP_FEED_LINK;
+			}
 		}
 	} else if (p->depth == p->item_depth + 1) {
 		if (e == E_AUTHOR && p->format == FEED_FMT_ATOM) {
@@ -617,7 +654,13 @@ on_start_end(void *arg, bool empty)
 
 	if (f != CAP_NONE) {
 		p->pend = CAP_NONE;
-		if (p->pend_kind == E_ALINK || (p->pend_kind == E_CATEGORY && p->have_href)) {
+		if (f == CAP_FEED_LINK && p->pend_kind == E_ALINK) {
+			if (p->have_href &&
+			    (p->rel_len == 0 || attr_is(p->rel, p->rel_len, "alternate"))) {
+				feed_link_set(p);
+			}
+		} else if (p->pend_kind == E_ALINK ||
+		           (p->pend_kind == E_CATEGORY && p->have_href)) {
 			if (p->have_href && p->pend_kind == E_ALINK) {
 				bool alt =
 				        p->rel_len == 0 || attr_is(p->rel, p->rel_len, "alternate");
@@ -770,7 +813,7 @@ json_value_end(void *arg)
 	const unsigned flags = p->mode == M_HTML ? NORMALIZE_HTML : 0;
 	uint8_t bit;
 
-	if (f == CAP_FEED_TITLE) {
+	if (f == CAP_FEED_TITLE || f == CAP_FEED_LINK) {
 		field_end(p);
 		return;
 	}

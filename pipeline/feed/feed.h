@@ -38,11 +38,17 @@ enum feed_field {
 	FEED_F__MAX
 };
 
+#define FEED_CAT_MAX 16 /* categories listed one by one; more still join field[FEED_F_CATEGORY] */
+
 /* One extracted item. Every span is valid only during the callback. */
 struct feed_item {
 	enum feed_format format;
 	struct span feed_title; /* the channel / feed title, if seen before this item */
+	struct span feed_link;  /* the channel / feed link (Atom: rel="alternate"), if seen */
 	struct span field[FEED_F__MAX];
+	struct span category[FEED_CAT_MAX]; /* the first n_categories, each on its own */
+	uint8_t n_categories;
+	bool truncated; /* some field was cut at feed.max_item */
 };
 
 typedef void feed_item_fn(void *arg, const struct feed_item *item);

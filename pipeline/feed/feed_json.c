@@ -55,6 +55,7 @@ enum {
 	K_HTML,
 	K_TEXT,
 	K_NAME,
+	K_HOME,
 };
 
 enum vkind { V_OBJ, V_ARR, V_STR, V_NUM, V_LIT };
@@ -112,7 +113,10 @@ classify_key(const struct feed_json *j)
 	}
 	switch (role_at(j, j->depth)) {
 	case R_ROOT:
-		return key_is(j, "title") ? K_TITLE : key_is(j, "items") ? K_ITEMS : K_NONE;
+		return key_is(j, "title")           ? K_TITLE
+		       : key_is(j, "items")         ? K_ITEMS
+		       : key_is(j, "home_page_url") ? K_HOME
+		                                    : K_NONE;
 	case R_ITEM:
 		for (i = 0; i < sizeof(item_keys) / sizeof(item_keys[0]); i++) {
 			if (key_is(j, item_keys[i].name)) {
@@ -232,8 +236,10 @@ value_start(struct feed_json *j, const struct feed_json_ops *ops, void *arg, enu
 	/* Containers get a role only when they are of the kind the spec gives them. */
 	switch (role_at(j, j->depth)) {
 	case R_ROOT:
-		if (k == K_TITLE) {
+		if (k == K_TITLE && v == V_STR) {
 			field = FEED_JSON_FEED_TITLE;
+		} else if (k == K_HOME && v == V_STR) {
+			field = FEED_JSON_FEED_LINK;
 		} else if (k == K_ITEMS && v == V_ARR) {
 			role = R_ITEMS;
 			ops->feed(arg);

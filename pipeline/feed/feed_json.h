@@ -25,8 +25,9 @@
 #define FEED_JSON_KEY_MAX   16 /* longer keys are cut (and so match nothing we look for) */
 #define FEED_JSON_ROLES     8  /* depths whose meaning we track; deeper is always skipped */
 
-/* value_begin()'s <field> for the feed's own top-level "title". */
+/* value_begin()'s <field> for the feed's own top-level "title" and "home_page_url". */
 #define FEED_JSON_FEED_TITLE FEED_F__MAX
+#define FEED_JSON_FEED_LINK  (FEED_F__MAX + 1)
 
 /* Callbacks; <arg> is the one given to feed_json_data(). Spans are valid during the call only. */
 struct feed_json_ops {

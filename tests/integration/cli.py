@@ -4,6 +4,7 @@
 usage: cli.py FEEDWATCH SOURCE_ROOT
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -64,10 +65,17 @@ def main():
         with open(doc, "w") as f:
             f.write("<rss><channel><item><title>Lavrov in Paris</title></item>"
                     "<item><title>Nothing</title></item></channel></rss>")
-        rc, out, err = run(fw, "match", "-w", wl, "--items", doc)
+        rc, out, err = run(fw, "match", "-w", wl, doc)
         expect(rc == 0, "match feed.rss: exit %d %r" % (rc, err))
-        expect("item: Lavrov in Paris" in out and "item: Nothing" in out, "match --items: %r" % out)
         expect('"Lavrov" in title at byte 0' in out, "match: %r" % out)
+        rc, out, err = run(fw, "match", "--items", doc)
+        lines = [json.loads(line) for line in out.splitlines()]
+        expect(rc == 0 and [x["item"]["title"] for x in lines] == ["Lavrov in Paris", "Nothing"],
+               "match --items: %d %r %r" % (rc, out, err))
+        expect(lines and lines[0]["feed"] == {"url": "file://" + doc, "format": "rss"},
+               "match --items feed: %r" % out)
+        rc, out, err = run(fw, "match", "-w", wl, "--items", doc)
+        expect(rc == 2 and "drop -w" in err, "match --items -w: %d %r" % (rc, err))
         rc, out, err = run(fw, "match", "-w", wl, os.path.join(tmp, "missing.rss"))
         expect(rc == 1 and "missing.rss" in err, "match on a missing file: %d %r" % (rc, err))
 

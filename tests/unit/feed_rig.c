@@ -31,10 +31,17 @@ on_item(void *arg, const struct feed_item *it)
 	}
 	g->format[g->n] = it->format;
 	g->feed_title[g->n] = copy_span(it->feed_title);
+	g->feed_link[g->n] = copy_span(it->feed_link);
 	for (i = 0; i < FEED_F__MAX; i++) {
 		CU_ASSERT_PTR_NOT_NULL(it->field[i].ptr);
 		g->field[g->n][i] = copy_span(it->field[i]);
 	}
+	CU_ASSERT(it->n_categories <= FEED_CAT_MAX);
+	g->n_categories[g->n] = it->n_categories;
+	for (i = 0; i < it->n_categories && i < FEED_CAT_MAX; i++) {
+		g->category[g->n][i] = copy_span(it->category[i]);
+	}
+	g->truncated[g->n] = it->truncated;
 	g->n++;
 }
 
@@ -45,8 +52,12 @@ feed_rig_free(struct feed_rig_got *g)
 
 	for (i = 0; i < g->n; i++) {
 		free(g->feed_title[i]);
+		free(g->feed_link[i]);
 		for (j = 0; j < FEED_F__MAX; j++) {
 			free(g->field[i][j]);
+		}
+		for (j = 0; j < g->n_categories[i]; j++) {
+			free(g->category[i][j]);
 		}
 	}
 	memset(g, 0, sizeof(*g));
@@ -62,8 +73,16 @@ feed_rig_equal(const struct feed_rig_got *a, const struct feed_rig_got *b)
 	}
 	for (i = 0; i < a->n; i++) {
 		if (a->format[i] != b->format[i] ||
-		    strcmp(a->feed_title[i], b->feed_title[i]) != 0) {
+		    strcmp(a->feed_title[i], b->feed_title[i]) != 0 ||
+		    strcmp(a->feed_link[i], b->feed_link[i]) != 0 ||
+		    a->n_categories[i] != b->n_categories[i] ||
+		    a->truncated[i] != b->truncated[i]) {
 			return false;
+		}
+		for (j = 0; j < a->n_categories[i]; j++) {
+			if (strcmp(a->category[i][j], b->category[i][j]) != 0) {
+				return false;
+			}
 		}
 		for (j = 0; j < FEED_F__MAX; j++) {
 			if (strcmp(a->field[i][j], b->field[i][j]) != 0) {

@@ -20,7 +20,11 @@ struct feed_rig_got {
 	int n;
 	enum feed_format format[FEED_RIG_MAX_ITEMS];
 	char *feed_title[FEED_RIG_MAX_ITEMS];
+	char *feed_link[FEED_RIG_MAX_ITEMS];
 	char *field[FEED_RIG_MAX_ITEMS][FEED_F__MAX];
+	char *category[FEED_RIG_MAX_ITEMS][FEED_CAT_MAX]; /* the first n_categories */
+	int n_categories[FEED_RIG_MAX_ITEMS];
+	bool truncated[FEED_RIG_MAX_ITEMS];
 };
 
 /* The counters of the environment from feed_rig_env() (zeroed by it). */

@@ -277,7 +277,7 @@ static void
 test_engine_document_reports_the_file(void)
 {
 	reset();
-	engine_document(eng, (const uint8_t *)rss, strlen(rss), "file:///tmp/x.rss");
+	engine_document(eng, (const uint8_t *)rss, strlen(rss), "file:///tmp/x.rss", NULL);
 	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
 	CU_ASSERT_STRING_EQUAL(alerts[0].flow_proto, "file");
 	CU_ASSERT_STRING_EQUAL(alerts[0].feed_url, "file:///tmp/x.rss");

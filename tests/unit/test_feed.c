@@ -122,6 +122,12 @@ test_feed_rss_items_fields_exact(void)
 	/* Repeated fields are joined even with other fields between them. */
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_AUTHOR], "Jonathan Marcus, Steve Rosenberg");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "Europe, Diplomacy");
+	CU_ASSERT_EQUAL_FATAL(g.n_categories[0], 2);
+	CU_ASSERT_STRING_EQUAL(g.category[0][0], "Europe");
+	CU_ASSERT_STRING_EQUAL(g.category[0][1], "Diplomacy");
+	/* The channel's <link>, not the atom:link rel="self" beside it. */
+	CU_ASSERT_STRING_EQUAL(g.feed_link[0], "https://www.bbc.co.uk/news/world");
+	CU_ASSERT_EQUAL(g.n_categories[1], 0);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY],
 	                       "Talks on the Iran nuclear deal & North Korea [1]] x].");
 	CU_ASSERT_STRING_EQUAL(
@@ -169,6 +175,10 @@ test_feed_atom_entries_fields_exact(void)
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_PUBLISHED], "2017-12-22T09:30:00+00:00");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_AUTHOR], "Foreign & Commonwealth Office");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "Foreign affairs, Russia");
+	CU_ASSERT_EQUAL_FATAL(g.n_categories[0], 2);
+	CU_ASSERT_STRING_EQUAL(g.category[0][0], "Foreign affairs");
+	CU_ASSERT_STRING_EQUAL(g.category[0][1], "Russia");
+	CU_ASSERT_STRING_EQUAL(g.feed_link[0], "https://www.gov.uk/government/announcements");
 	CU_ASSERT_STRING_EQUAL(
 	        g.field[0][FEED_F_SUMMARY],
 	        "Talks with Sergei Lavrov on the Iran nuclear deal and North Korea.");

@@ -73,6 +73,11 @@ test_feed_json11_items_fields_exact(void)
 	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Daily \xD0\x9D\xD0\xBE\xD0\xB2\xD0\xBE\xD1\x81"
 	                                        "\xD1\x82\xD0\xB8 & World");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_ID], "20240517");
+	CU_ASSERT_STRING_EQUAL(g.feed_link[0], "https://example.org/");
+	/* Tags that are not strings are skipped, not listed empty. */
+	CU_ASSERT_EQUAL_FATAL(g.n_categories[0], 3);
+	CU_ASSERT_STRING_EQUAL(g.category[0][1], "UN");
+	CU_ASSERT_STRING_EQUAL(g.category[0][2], "Europe");
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK],
 	                       "https://example.org/2024/05/talks?a=1&b=2");
 	CU_ASSERT_STRING_EQUAL(

@@ -57,11 +57,12 @@ submit_rec(void *arg, struct alert_rec *r)
 }
 
 static void
-item_seen(void *arg, const struct feed_item *it)
+item_seen(void *arg, const struct feed_item *it, struct span url)
 {
 	const struct span id = it->field[FEED_F_ID];
 
 	(void)arg;
+	(void)url;
 	if (n_seen < MAX_SEEN && id.len < sizeof(seen[0])) {
 		memcpy(seen[n_seen], id.ptr, id.len);
 		seen[n_seen][id.len] = '\0';
