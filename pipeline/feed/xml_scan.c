@@ -162,10 +162,11 @@ decl_done(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg)
 	}
 }
 
-void
+size_t
 xml_scan_feed(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, const uint8_t *p,
               size_t n)
 {
+	const uint8_t *const start = p;
 	const uint8_t *end = p + n, *q, *lt = NULL;
 
 	while (p < end && !sc->stop) {
@@ -176,7 +177,7 @@ xml_scan_feed(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, co
 			if (!sc->want_text) {
 				q = memchr(p, '<', (size_t)(end - p));
 				if (q == NULL) {
-					return;
+					return n;
 				}
 				p = q + 1;
 				sc->state = S_LT;
@@ -419,7 +420,7 @@ xml_scan_feed(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, co
 		case S_DECL_SUBSET:
 			q = memchr(p, ']', (size_t)(end - p));
 			if (q == NULL) {
-				return;
+				return n;
 			}
 			p = q + 1;
 			sc->state = S_DECL;
@@ -466,4 +467,5 @@ xml_scan_feed(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, co
 			break;
 		}
 	}
+	return (size_t)(p - start);
 }

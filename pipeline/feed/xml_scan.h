@@ -65,9 +65,11 @@ struct xml_scan {
 /*
  * Scans the next <n> bytes at <p> of the document, calling <ops> with <arg>.
  * Never reads outside [p, p + n) and keeps no pointer into it. Returns at
- * the end of the bytes or as soon as a callback sets <stop>.
+ * the end of the bytes or as soon as a callback sets <stop> (the encoding
+ * callback sets it right after the XML declaration's "?>"), with the number
+ * of bytes consumed.
  */
-void xml_scan_feed(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, const uint8_t *p,
-                   size_t n);
+size_t xml_scan_feed(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg,
+                     const uint8_t *p, size_t n);
 
 #endif
