@@ -71,9 +71,13 @@
 	X(feed_items, "feed items extracted")                                                      \
 	X(feed_item_truncated, "item fields truncated at feed.max_item")                           \
 	X(feed_bad_xml, "feed documents abandoned as malformed")                                   \
-	X(feed_unknown_format, "documents that were not RSS or Atom")                              \
+	X(feed_unknown_format, "documents that were not RSS, RDF, Atom or JSON Feed")              \
 	X(feed_pool_empty, "documents skipped because every parser was busy")                      \
 	X(feed_bad_json, "JSON documents abandoned as malformed, truncated or nested too deep")    \
+	X(feed_depth_limit, "XML documents abandoned for nesting deeper than 1024 elements")       \
+	X(feed_junk_before_root, "documents with junk before the root element, skipped")           \
+	X(feed_charset_stream, "documents converted to UTF-8 through iconv (UTF-16, CJK, ...)")    \
+	X(feed_charset_unknown, "charset labels iconv does not know (document read as UTF-8)")     \
 	X(udp_feed_datagrams, "UDP datagrams parsed as feed documents")                            \
 	/* match */                                                                                \
 	X(match_items_scanned, "items scanned by Hyperscan")                                       \

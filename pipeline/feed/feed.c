@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "feed/charset.h"
 #include "feed/feed_json.h"
 #include "feed/normalize.h"
 #include "feed/xml_scan.h"
@@ -43,8 +44,10 @@ _Static_assert(FEED_F__MAX <= 8, "fallback_fields has a bit per field");
 
 enum { SINK_NONE = 0, SINK_HREF, SINK_REL, SINK_TYPE };
 
-/* Sniffing the document's first bytes: BOM, UTF-16, JSON, something that is neither. */
-enum head { H_START = 0, H_BOM1, H_BOM2, H_BLANK, H_LT, H_JSON, H_DONE };
+/* After the BOM stage: blanks, then JSON, markup, or junk before the markup. */
+enum head { H_START = 0, H_JUNK, H_DONE };
+
+#define FEED_DEPTH_MAX 1024 /* elements open at once; deeper documents are abandoned */
 
 struct field_pos {
 	uint32_t off;
@@ -62,9 +65,17 @@ struct feed_parser {
 	uint32_t scratch_len;
 	struct field_pos field[FEED_F__MAX];
 	enum feed_format format;
-	enum normalize_charset cs;
-	bool cs_from_hint; /* the transport named a charset we read: it beats encoding= */
-	bool ignore;       /* not a feed, or unreadable: drop every further byte */
+	const struct charset_table *table; /* single-byte charset of the raw text, NULL: UTF-8 */
+	struct charset_conv conv;          /* open when the document is streamed through iconv */
+	const struct charset_table *hint_table;
+	uint8_t hint_kind; /* the transport's charset, resolved at open (enum charset_kind) */
+	bool cs_locked;    /* BOM or transport chose the charset: encoding= is not heeded */
+	bool switch_conv;  /* encoding= just opened conv: the rest of the bytes go through it */
+	bool bom_done;     /* the first bytes have been looked at for a BOM */
+	uint8_t n_bom;     /* first bytes held until the BOM is known */
+	uint8_t bom[4];
+	char hint_name[CHARSET_NAME_MAX];
+	bool ignore; /* not a feed, or unreadable: drop every further byte */
 	bool root_seen;
 	bool in_item;
 	bool item_trunc;    /* some field of this item was cut (counted once, at its end) */
@@ -113,6 +124,7 @@ struct feed_parser {
 struct feed_env {
 	struct feed_limits lim;
 	struct counters *c;
+	struct charset_cache *charsets;
 	feed_item_fn *on_item;
 	struct feed_parser *parsers;
 	uint8_t *bufs;
@@ -286,19 +298,17 @@ scratch_add(struct feed_parser *p, const uint8_t *s, size_t n, bool raw)
 	if (p->scratch_full) {
 		return;
 	}
-	if (raw && (p->cs == NORMALIZE_CS_CP1252 || p->cs == NORMALIZE_CS_CP1251)) {
-		size_t (*put)(uint8_t *, uint8_t) =
-		        p->cs == NORMALIZE_CS_CP1252 ? normalize_cp1252_put : normalize_cp1251_put;
+	if (raw && p->table != NULL) {
+		const struct charset_table *t = p->table;
 
 		for (i = 0; i < n; i++) {
-			uint8_t u[3];
-			size_t k = put(u, s[i]);
+			size_t k = t->len[s[i]];
 
 			if (cap - p->scratch_len < k) {
 				p->scratch_full = true;
 				return;
 			}
-			memcpy(p->scratch + p->scratch_len, u, k);
+			memcpy(p->scratch + p->scratch_len, t->utf8[s[i]], k);
 			p->scratch_len += (uint32_t)k;
 		}
 		return;
@@ -497,6 +507,13 @@ on_start(void *arg, const char *name, size_t len)
 	p->depth++;
 	p->pend = CAP_NONE;
 	p->pend_kind = E_OTHER;
+	if (p->depth > FEED_DEPTH_MAX) {
+		/* No stack grows with depth, but no feed nests this deep either: a nesting bomb. */
+		counters_inc(p->env->c, CNT_feed_depth_limit);
+		p->ignore = true;
+		p->sc.stop = true;
+		return;
+	}
 	if (!p->root_seen) {
 		detect_root(p, name, len);
 		return;
@@ -729,18 +746,43 @@ on_text(void *arg, const uint8_t *s, size_t n, bool raw)
 	scratch_add(arg, s, n, raw);
 }
 
+/* The XML declaration's encoding= (XML 1.0 §4.3.3), heeded only when neither BOM nor transport spoke. */
 static void
 on_encoding(void *arg, const char *name, size_t len)
 {
 	struct feed_parser *p = arg;
-	enum normalize_charset cs;
+	struct span label = { (const uint8_t *)name, len };
+	char canon[CHARSET_NAME_MAX];
+	const struct charset_table *t;
 
-	if (p->cs_from_hint) {
+	if (p->cs_locked) {
 		return;
 	}
-	cs = normalize_charset_from_name(name, len);
-	/* A declaration we could read in 8 bits is not UTF-16 whatever it says: read it as UTF-8. */
-	p->cs = cs == NORMALIZE_CS_CP1252 || cs == NORMALIZE_CS_CP1251 ? cs : NORMALIZE_CS_UTF8;
+	p->cs_locked = true;
+	switch (charset_resolve(p->env->charsets, label, &t, canon)) {
+	case CHARSET_TABLE:
+		p->table = t;
+		break;
+	case CHARSET_STREAM:
+		if (strncmp(canon, "UTF-16", 6) == 0 || strncmp(canon, "utf-16", 6) == 0 ||
+		    strncmp(canon, "utf-32", 6) == 0 || strncmp(canon, "ucs-", 4) == 0) {
+			/* We read the declaration in 8 bits, so the document is not what it says: UTF-8. */
+			break;
+		}
+		if (charset_conv_open(&p->conv, canon) != 0) {
+			counters_inc(p->env->c, CNT_feed_charset_unknown);
+			break;
+		}
+		counters_inc(p->env->c, CNT_feed_charset_stream);
+		p->switch_conv = true;
+		p->sc.stop = true;
+		break;
+	case CHARSET_UNKNOWN:
+		counters_inc(p->env->c, CNT_feed_charset_unknown);
+		break;
+	case CHARSET_UTF8:
+		break;
+	}
 }
 
 static const struct xml_scan_ops scan_ops = {
@@ -877,12 +919,14 @@ feed_env_create(const struct feed_limits *lim, struct counters *c, feed_item_fn 
 	env->lim = *lim;
 	env->c = c;
 	env->on_item = on_item;
+	env->charsets = calloc(1, sizeof(*env->charsets));
 	env->parsers = mem_data_zalloc((lim->max_parsers + 1u) * sizeof(*env->parsers));
 	env->free_list = calloc(lim->max_parsers + 1u, sizeof(*env->free_list));
 	/* Two buffers per parser: the item's normalized fields and one field's raw text. */
 	env->bufs = mem_data_zalloc(((size_t)lim->max_parsers * 2u + 1u) *
 	                            ((size_t)lim->max_item + 1u));
-	if (env->parsers == NULL || env->free_list == NULL || env->bufs == NULL) {
+	if (env->charsets == NULL || env->parsers == NULL || env->free_list == NULL ||
+	    env->bufs == NULL) {
 		goto fail;
 	}
 	for (i = 0; i < lim->max_parsers; i++) {
@@ -903,6 +947,7 @@ feed_env_free(struct feed_env *env)
 	mem_data_free(env->bufs);
 	free(env->free_list);
 	mem_data_free(env->parsers);
+	free(env->charsets);
 	free(env);
 }
 
@@ -911,7 +956,6 @@ feed_parser_open(struct feed_env *env, struct span charset, void *arg)
 {
 	struct feed_parser *p;
 	uint32_t idx;
-	enum normalize_charset cs;
 
 	if (env->n_free == 0) {
 		counters_inc(env->c, CNT_feed_pool_empty);
@@ -929,108 +973,214 @@ feed_parser_open(struct feed_env *env, struct span charset, void *arg)
 	p->cur = CAP_NONE;
 	p->pend = CAP_NONE;
 	/*
-	 * The transport's charset wins over encoding= (RFC 7303 §3.2 / RFC 3023
-	 * §3.1); without one we use the declaration, not RFC 3023's US-ASCII
-	 * default for text/xml, which no feed relies on. Labels we cannot read
-	 * leave the choice to the declaration; UTF-16 is caught from the bytes.
+	 * The transport's charset (applied once the BOM is known not to say
+	 * otherwise) wins over encoding= (RFC 7303 §3.2 / RFC 3023 §3.1); without
+	 * one we use the declaration, not RFC 3023's US-ASCII default for
+	 * text/xml, which no feed relies on. A label iconv does not know leaves
+	 * the choice to the declaration.
 	 */
-	cs = normalize_charset_from_name((const char *)charset.ptr, charset.len);
-	if (charset.len > 0 &&
-	    (cs == NORMALIZE_CS_UTF8 || cs == NORMALIZE_CS_CP1252 || cs == NORMALIZE_CS_CP1251)) {
-		p->cs = cs;
-		p->cs_from_hint = true;
+	if (charset.len > 0) {
+		p->hint_kind = (uint8_t)charset_resolve(env->charsets, charset, &p->hint_table,
+		                                        p->hint_name);
+		if (p->hint_kind == CHARSET_UNKNOWN) {
+			counters_inc(env->c, CNT_feed_charset_unknown);
+		}
+	} else {
+		p->hint_kind = CHARSET_UNKNOWN;
 	}
 	counters_inc(env->c, CNT_feed_documents);
 	return p;
 }
 
+static void body(struct feed_parser *p, const uint8_t *s, size_t n);
+
+static void
+converted(void *arg, const uint8_t *s, size_t n)
+{
+	body(arg, s, n);
+}
+
 /*
- * The first bytes, before the scanner: a BOM, UTF-16, JSON (its first
- * non-blank byte is '{', which the JSON tokenizer gets), or a document that
- * is neither.
+ * The first bytes after the BOM stage: blanks, then '{' (JSON, which the
+ * tokenizer gets whole), '<' (markup), or junk (a PHP warning, a banner)
+ * that is skipped up to the first '<', as feed readers do. Returns the bytes
+ * used.
  */
 static size_t
 sniff(struct feed_parser *p, const uint8_t *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n && p->head != H_LT; i++) {
+	for (i = 0; i < n; i++) {
 		uint8_t c = s[i];
-		bool blank = c == ' ' || c == '\t' || c == '\r' || c == '\n';
 
-		switch (p->head) {
-		case H_START:
-			if (c == 0xFE || c == 0xFF || c == 0x00) {
-				/* A UTF-16 BOM or a NUL high byte: not supported yet. */
-				counters_inc(p->env->c, CNT_feed_bad_xml);
-				p->ignore = true;
+		if (p->head == H_JUNK) {
+			const uint8_t *lt = memchr(s + i, '<', n - i);
+
+			if (lt == NULL) {
 				return n;
 			}
-			p->head = c == 0xEF  ? H_BOM1
-			          : c == '<' ? H_LT
-			          : c == '{' ? H_JSON
-			          : blank    ? H_BLANK
-			                     : H_DONE;
-			break;
-		case H_BOM1:
-			p->head = c == 0xBB ? H_BOM2 : H_DONE;
-			break;
-		case H_BOM2:
-			p->head = c == 0xBF ? H_BLANK : H_DONE;
-			break;
-		default:
-			p->head = c == '<' ? H_LT : c == '{' ? H_JSON : blank ? H_BLANK : H_DONE;
-			break;
+			p->head = H_DONE;
+			return (size_t)(lt - s);
 		}
-		if (p->head == H_JSON) {
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			continue;
+		}
+		if (c == '{') {
 			p->head = H_DONE;
 			p->json = true;
-			feed_json_data(&p->js, &json_ops, p, s + i, n - i);
-			return n;
+			return i;
 		}
-		if (p->head == H_DONE) {
-			/* A JSON array, plain text, garbage: no markup to look for. */
-			counters_inc(p->env->c, CNT_feed_unknown_format);
-			p->ignore = true;
-			return n;
+		if (c == '<') {
+			p->head = H_DONE;
+			return i;
+		}
+		counters_inc(p->env->c, CNT_feed_junk_before_root);
+		p->head = H_JUNK;
+	}
+	return n;
+}
+
+/* Document bytes in the charset chosen so far (UTF-8 once streamed through iconv). */
+static void
+body(struct feed_parser *p, const uint8_t *s, size_t n)
+{
+	size_t used;
+
+	if (p->ignore) {
+		return;
+	}
+	if (p->head != H_DONE) {
+		used = sniff(p, s, n);
+		s += used;
+		n -= used;
+		if (n == 0) {
+			return;
 		}
 	}
-	if (i == n) {
-		return n;
+	if (p->json) {
+		feed_json_data(&p->js, &json_ops, p, s, n);
+		return;
 	}
-	/* The byte after the first '<'. */
-	if (s[i] == 0x00) {
-		counters_inc(p->env->c, CNT_feed_bad_xml);
-		p->ignore = true;
-		return n;
+	used = xml_scan_feed(&p->sc, &scan_ops, p, s, n);
+	if (p->switch_conv && !p->ignore) {
+		/* encoding= named a multi-byte charset: what follows the declaration is in it. */
+		p->switch_conv = false;
+		p->sc.stop = false;
+		charset_conv_feed(&p->conv, s + used, n - used, converted, p);
 	}
-	p->head = H_DONE;
-	xml_scan_feed(&p->sc, &scan_ops, p, (const uint8_t *)"<", 1);
-	return i;
+}
+
+/* Bytes after the BOM, in the document's own charset. */
+static void
+raw(struct feed_parser *p, const uint8_t *s, size_t n)
+{
+	if (charset_conv_is_open(&p->conv)) {
+		charset_conv_feed(&p->conv, s, n, converted, p);
+	} else {
+		body(p, s, n);
+	}
+}
+
+/* A charset the bytes themselves name (XML 1.0 Appendix F), iconv's name for it, or NULL. */
+static const char *
+bom_charset(const uint8_t *b, size_t n, size_t *skip)
+{
+	static const struct {
+		uint8_t len, skip;
+		uint8_t bytes[4];
+		const char *name;
+	} t[] = {
+		{ 4, 4, { 0x00, 0x00, 0xFE, 0xFF }, "UTF-32BE" },
+		{ 4, 4, { 0xFF, 0xFE, 0x00, 0x00 }, "UTF-32LE" },
+		{ 3, 3, { 0xEF, 0xBB, 0xBF }, "UTF-8" },
+		{ 2, 2, { 0xFE, 0xFF }, "UTF-16BE" },
+		{ 2, 2, { 0xFF, 0xFE }, "UTF-16LE" },
+		{ 4, 0, { 0x00, 0x00, 0x00, '<' }, "UTF-32BE" },
+		{ 4, 0, { '<', 0x00, 0x00, 0x00 }, "UTF-32LE" },
+		{ 2, 0, { 0x00, '<' }, "UTF-16BE" },
+		{ 2, 0, { '<', 0x00 }, "UTF-16LE" },
+		{ 2, 0, { 0x00, '{' }, "UTF-16BE" },
+		{ 2, 0, { '{', 0x00 }, "UTF-16LE" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (n >= t[i].len && memcmp(b, t[i].bytes, t[i].len) == 0) {
+			*skip = t[i].skip;
+			return t[i].name;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The first four bytes are here (or the document ended): pick the charset
+ * by BOM, then by the transport's label, and send the held bytes on.
+ */
+static void
+bom_decide(struct feed_parser *p)
+{
+	size_t skip = 0;
+	const char *bom = bom_charset(p->bom, p->n_bom, &skip);
+
+	p->bom_done = true;
+	if (bom != NULL) {
+		p->cs_locked = true;
+		if (strcmp(bom, "UTF-8") != 0) {
+			if (charset_conv_open(&p->conv, bom) != 0) {
+				counters_inc(p->env->c, CNT_feed_charset_unknown);
+				p->ignore = true;
+				return;
+			}
+			counters_inc(p->env->c, CNT_feed_charset_stream);
+		}
+	} else if (p->hint_kind != CHARSET_UNKNOWN) {
+		p->cs_locked = true;
+		p->table = p->hint_table;
+		if (p->hint_kind == CHARSET_STREAM) {
+			if (charset_conv_open(&p->conv, p->hint_name) != 0) {
+				counters_inc(p->env->c, CNT_feed_charset_unknown);
+			} else {
+				counters_inc(p->env->c, CNT_feed_charset_stream);
+			}
+		}
+	}
+	raw(p, p->bom + skip, p->n_bom - skip);
+}
+
+/* Whether the first byte could start a BOM or a BOM-less UTF-16/32 document. */
+static bool
+may_be_bom(uint8_t c)
+{
+	return c == 0xEF || c == 0xFE || c == 0xFF || c == 0x00 || c == '<' || c == '{';
 }
 
 void
 feed_parser_data(struct feed_parser *p, struct span data)
 {
 	const uint8_t *s = data.ptr;
-	size_t n = data.len, used;
+	size_t n = data.len;
 
 	if (p == NULL || p->ignore || n == 0) {
 		return;
 	}
-	if (p->head != H_DONE) {
-		used = sniff(p, s, n);
-		if (p->ignore || used == n) {
+	if (!p->bom_done) {
+		while (n > 0 && p->n_bom < sizeof(p->bom)) {
+			p->bom[p->n_bom++] = *s++;
+			n--;
+			if (!may_be_bom(p->bom[0])) {
+				break;
+			}
+		}
+		if (p->n_bom < sizeof(p->bom) && may_be_bom(p->bom[0])) {
 			return;
 		}
-		s += used;
-		n -= used;
+		bom_decide(p);
 	}
-	if (p->json) {
-		feed_json_data(&p->js, &json_ops, p, s, n);
-		return;
+	if (n > 0 && !p->ignore) {
+		raw(p, s, n);
 	}
-	xml_scan_feed(&p->sc, &scan_ops, p, s, n);
 }
 
 void
@@ -1042,6 +1192,11 @@ feed_parser_close(struct feed_parser *p)
 		return;
 	}
 	env = p->env;
+	if (!p->bom_done && p->n_bom > 0 && !p->ignore) {
+		/* A document shorter than a BOM. */
+		bom_decide(p);
+	}
+	charset_conv_close(&p->conv, NULL, NULL);
 	if (p->json) {
 		if (!p->ignore && !p->js.done) {
 			/* Cut short: an item still open is dropped, like a malformed one. */
@@ -1050,8 +1205,8 @@ feed_parser_close(struct feed_parser *p)
 			/* Well-formed JSON without a top-level "items" array. */
 			counters_inc(env->c, CNT_feed_unknown_format);
 		}
-	} else if (!p->ignore && p->head != H_START && !p->root_seen) {
-		/* Markup started but no element ever did: not a feed either. */
+	} else if (!p->ignore && p->bom_done && !p->root_seen) {
+		/* Bytes came but no element ever started: not a feed either. */
 		counters_inc(env->c, CNT_feed_unknown_format);
 	}
 	p->in_pool = false;

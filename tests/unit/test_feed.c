@@ -272,22 +272,6 @@ test_feed_html_and_non_feed_json_are_unknown_format(void)
 }
 
 static void
-test_feed_utf16_is_bad_xml(void)
-{
-	static const char le[] = "\xFF\xFE<\0r\0s\0s\0>\0";
-	static const char nobom[] = "<\0r\0s\0s\0>\0";
-	struct feed_env *env = feed_rig_env(4096, 1);
-	struct feed_rig_got g = { 0 };
-
-	feed_rig_pieces(env, le, sizeof(le) - 1, NULL, 0, "", &g);
-	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_xml], 1);
-	feed_rig_pieces(env, nobom, sizeof(nobom) - 1, NULL, 0, "", &g);
-	CU_ASSERT_EQUAL(feed_rig_cnt.v[CNT_feed_bad_xml], 2);
-	CU_ASSERT_EQUAL(g.n, 0);
-	feed_env_free(env);
-}
-
-static void
 test_feed_item_over_max_item_truncated_at_utf8_boundary(void)
 {
 	char doc[2048];
@@ -578,7 +562,6 @@ main(void)
 	CU_add_test(s, "rdf items are extracted", test_feed_rdf_items_are_extracted);
 	CU_add_test(s, "html and non-feed json are unknown format",
 	            test_feed_html_and_non_feed_json_are_unknown_format);
-	CU_add_test(s, "utf-16 is bad xml", test_feed_utf16_is_bad_xml);
 	CU_add_test(s, "item over max_item truncated at a UTF-8 boundary",
 	            test_feed_item_over_max_item_truncated_at_utf8_boundary);
 	CU_add_test(s, "pool exhaustion returns NULL and counts",
