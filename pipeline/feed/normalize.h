@@ -1,9 +1,10 @@
 /*
  * Text normalization for feed fields: everything the matcher needs to see
- * plain, valid UTF-8. The XML scanner decodes XML entities and unwraps CDATA
- * as it copies a field's text (converting single-byte charsets to UTF-8 on
- * the way); when the field ends, normalize_text() turns that text into its
- * final form: tags stripped and HTML entities decoded (HTML fields only),
+ * plain, valid UTF-8. The XML scanner decodes references (the XML and
+ * HTML5 named ones, and numeric ones) and unwraps CDATA as it copies a
+ * field's text (converting single-byte charsets to UTF-8 on the way); when
+ * the field ends, normalize_text() turns that text into its final form: tags
+ * stripped and the references of the escaped HTML decoded (HTML fields only),
  * whitespace (including U+00A0) folded to single spaces and trimmed, and
  * invalid UTF-8 replaced by U+FFFD. All functions are pure, allocation-free
  * and safe on any thread.
@@ -18,8 +19,14 @@
 /* U+FFFD REPLACEMENT CHARACTER, what every invalid sequence or reference becomes. */
 #define NORMALIZE_REPLACEMENT 0xFFFDu
 
-/* The longest entity name (between '&' and ';') either decoder looks up. */
-#define NORMALIZE_ENTITY_MAX 12
+/*
+ * The longest entity name (between '&' and ';') either decoder looks up: HTML5's longest,
+ * "CounterClockwiseContourIntegral", has 31 bytes (checked against the generated table).
+ */
+#define NORMALIZE_ENTITY_MAX 32
+
+/* The most UTF-8 bytes one reference expands to (HTML5 names give up to two code points). */
+#define NORMALIZE_ENTITY_UTF8_MAX 8
 
 /* The charsets a document can be read in. */
 enum normalize_charset {
@@ -65,23 +72,33 @@ size_t normalize_cp1251_put(uint8_t *out, uint8_t b);
 size_t normalize_utf8_put(uint8_t *out, uint32_t cp);
 
 /*
- * Decodes the entity whose name (between '&' and ';') is <name>, <len>
- * bytes. "#NNN" and "#xHH" are numeric references: 0, surrogates, values
- * above U+10FFFF, U+FFFE/U+FFFF, C0 controls other than tab/LF/CR and
- * malformed digits give U+FFFD; 0x80-0x9F are read as windows-1252 (what
- * the feeds that write &#146; mean). Named entities: with <html> false only
- * the five XML ones (amp lt gt quot apos), with <html> true also the HTML
- * Latin-1, typographic, Greek and symbol entities. Returns the code point,
- * or 0 if <name> is not an entity we know (the caller keeps it literally).
+ * Decodes the reference whose name (between '&' and ';') is <name>, <len>
+ * bytes, writing its UTF-8 expansion to <out>. "#NNN" and "#xHH" are
+ * numeric references: 0, surrogates, values above U+10FFFF, U+FFFE/U+FFFF,
+ * C0 controls other than tab/LF/CR and malformed digits give U+FFFD;
+ * 0x80-0x9F are read as windows-1252 (what the feeds that write &#146;
+ * mean). Named references: with <html> false only the five XML ones (amp lt
+ * gt quot apos), with <html> true the whole HTML5 set (WHATWG "named
+ * character references", 2,125 names, case-sensitive; some expand to two
+ * code points, e.g. "NotEqualTilde" to U+2242 U+0338). <name> must not
+ * include the ';'. Returns the number of bytes written (1 to
+ * NORMALIZE_ENTITY_UTF8_MAX), or 0 if <name> is not a reference we know (the
+ * caller keeps it literally; <out> is then untouched).
  */
-uint32_t normalize_entity(const char *name, size_t len, bool html);
+size_t normalize_entity_utf8(const char *name, size_t len, bool html,
+                             uint8_t out[NORMALIZE_ENTITY_UTF8_MAX]);
 
 /*
  * Writes the normalized form of <src> (<len> bytes, any content) to <dst>
  * (<cap> bytes; <dst> and <src> must not overlap): with NORMALIZE_HTML in
  * <flags>, tags and comments are removed (block-level tags and unknown tags
  * leave a space, inline ones like <b> or <a> nothing), <script> and <style>
- * elements are removed with their content, and HTML entities are decoded;
+ * elements are removed with their content, and character references are
+ * decoded as the HTML5 tokenizer does in text (WHATWG HTML §13.2.5.72-80):
+ * named ones from the whole HTML5 set when they end with ';'; otherwise the
+ * longest legacy name that prefixes the text after '&' ("&copy 2024" gives
+ * "© 2024", "&notit;" gives "¬it;", "AT&T" stays); numeric ones with or
+ * without ';' (invalid values as normalize_entity_utf8() says);
  * then runs of whitespace (ASCII blanks, controls, U+00A0 and the other
  * Unicode spaces) become one space, leading and trailing space is dropped,
  * and invalid UTF-8 becomes U+FFFD. If the result does not fit in <cap>, it

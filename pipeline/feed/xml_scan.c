@@ -74,15 +74,22 @@ emit(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, const uint8
 	}
 }
 
-/* The entity in ent[] ended with ';': decoded, or kept literally if it is not an XML one. */
+/*
+ * The entity in ent[] ended with ';': decoded (UTF-8) if it is an XML, an
+ * HTML5 or a numeric reference, else kept literally (document bytes). HTML
+ * names are taken although no DTD declares them, as feed readers do: feeds
+ * write &nbsp; and &eacute; bare, and plain fields never see the HTML pass.
+ */
 static void
 entity_done(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg)
 {
 	uint8_t buf[NORMALIZE_ENTITY_MAX + 2];
-	uint32_t cp = normalize_entity(sc->ent, sc->ent_len, false);
+	size_t n;
 
-	if (cp != 0) {
-		emit(sc, ops, arg, buf, normalize_utf8_put(buf, cp), false, sc->ret);
+	_Static_assert(sizeof(buf) >= NORMALIZE_ENTITY_UTF8_MAX, "room for the expansion");
+	n = normalize_entity_utf8(sc->ent, sc->ent_len, true, buf);
+	if (n != 0) {
+		emit(sc, ops, arg, buf, n, false, sc->ret);
 		return;
 	}
 	buf[0] = '&';

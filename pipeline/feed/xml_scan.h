@@ -2,12 +2,17 @@
  * Incremental XML tokenizer, private to feed/. It turns a document's bytes,
  * split anywhere, into events (start tag name, wanted attributes, end of
  * start tag, end tag, text) without buffering more than a tag name, an
- * attribute name, an entity and the XML declaration. It is lenient the way
- * feed readers must be: a '<' or '&' that does not open markup or an entity
- * is text, unknown entities stay literal (so "&nbsp;" reaches the HTML
- * decoder), end tags are not matched against start tags (the caller counts
- * depth). Comments, processing instructions and DOCTYPE (internal subset
- * included) are skipped; CDATA sections are text, verbatim.
+ * attribute name, an entity name (NORMALIZE_ENTITY_MAX bytes) and the XML
+ * declaration. It is lenient the way feed readers must be: a '<' or '&' that
+ * does not open markup or an entity is text; references are decoded from
+ * the five XML names plus the whole HTML5 set (feeds write &nbsp; or
+ * &eacute; without a DTD declaring them, and readers take them; only with
+ * the ';', which XML requires: "&copy 2024" stays literal here and is left
+ * to the HTML decoder of HTML fields); unknown names stay literal; end tags
+ * are not matched against start tags (the caller counts depth). Comments,
+ * processing instructions and DOCTYPE (internal subset included, so a
+ * declared entity is not used: an HTML5 name keeps its HTML5 meaning) are
+ * skipped; CDATA sections are text, verbatim.
  *
  * Text is only delivered while the caller sets <want_text>; otherwise the
  * scanner jumps from '<' to '<' with memchr. Text and attribute bytes come

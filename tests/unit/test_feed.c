@@ -478,6 +478,57 @@ test_feed_invalid_references_become_replacement(void)
 	feed_env_free(env);
 }
 
+/* HTML5 names without a DTD declaring them, in plain fields (author, category) and a title. */
+static const char html_names_doc[] =
+        "<rss version=\"2.0\"><channel><title>Caf&eacute;&nbsp;News</title><item>"
+        "<title>Caf&eacute;&nbsp;owner &Eacute;mile</title>"
+        "<author>Ren&eacute;e Fa&ccedil;ade&nbsp;(&NotEqualTilde;) "
+        "&CounterClockwiseContourIntegral; &nosuch; &copy 2024 AT&amp;T</author>"
+        "<category>Soci&eacute;t&eacute;</category>"
+        "<link>http://x/?a=1&amp;b=2&nbsp;</link>"
+        "</item></channel></rss>";
+
+static void
+test_feed_html_entities_decoded_in_plain_fields_without_dtd(void)
+{
+	struct feed_env *env = feed_rig_env(512, 1);
+	struct feed_rig_got g = { 0 };
+
+	feed_rig_whole(env, html_names_doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Caf\u00E9 News");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "Caf\u00E9 owner \u00C9mile");
+	/* Only names with ';' (XML's rule); unknown ones stay literal. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_AUTHOR],
+	                       "Ren\u00E9e Fa\u00E7ade (\u2242\u0338) \u2233 &nosuch; &copy 2024 "
+	                       "AT&T");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], "Soci\u00E9t\u00E9");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://x/?a=1&b=2");
+	feed_rig_free(&g);
+	feed_env_free(env);
+	/* Names split anywhere, up to the longest, give the same items. */
+	feed_rig_check_splits(html_names_doc);
+}
+
+static void
+test_feed_html_entities_stay_utf8_in_latin1_document(void)
+{
+	static const char doc[] = "<?xml version='1.0' encoding='ISO-8859-1'?>"
+	                          "<rss><channel><item><title>t</title>"
+	                          "<author>Ren\xE9"
+	                          "e &amp; Ren&eacute;e &#233;&nbsp;&euro;</author>"
+	                          "</item></channel></rss>";
+	struct feed_env *env = feed_rig_env(256, 1);
+	struct feed_rig_got g = { 0 };
+
+	feed_rig_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	/* Decoded bytes are UTF-8 already: not read again as latin1. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_AUTHOR], "Ren\u00E9e & Ren\u00E9e \u00E9 \u20AC");
+	feed_rig_free(&g);
+	feed_env_free(env);
+}
+
 static void
 test_feed_unescaped_html_with_void_tags_in_description(void)
 {
@@ -578,6 +629,10 @@ main(void)
 	            test_feed_charset_hint_overrides_declaration);
 	CU_add_test(s, "invalid references become U+FFFD",
 	            test_feed_invalid_references_become_replacement);
+	CU_add_test(s, "html entities decoded in plain fields without a DTD",
+	            test_feed_html_entities_decoded_in_plain_fields_without_dtd);
+	CU_add_test(s, "html entities stay UTF-8 in a latin1 document",
+	            test_feed_html_entities_stay_utf8_in_latin1_document);
 	CU_add_test(s, "unescaped html with void tags in description",
 	            test_feed_unescaped_html_with_void_tags_in_description);
 	CU_add_test(s, "unescaped void tag outside fields keeps items apart",

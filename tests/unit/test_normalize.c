@@ -30,10 +30,48 @@ norm(const char *in, unsigned flags)
 	return r;
 }
 
+static uint8_t ent_out[NORMALIZE_ENTITY_UTF8_MAX + 1];
+
+/* normalize_entity_utf8() of <name>, as a C string in ent_out[] ("" if unknown). */
+static const char *
+ent_str(const char *name, bool html)
+{
+	size_t n;
+
+	memset(ent_out, 0xAA, sizeof(ent_out));
+	n = normalize_entity_utf8(name, strlen(name), html, ent_out);
+	CU_ASSERT(n <= NORMALIZE_ENTITY_UTF8_MAX);
+	ent_out[n] = 0;
+	return (const char *)ent_out;
+}
+
+/* The one code point <name> expands to, or 0 if unknown. */
 static uint32_t
 ent(const char *name, bool html)
 {
-	return normalize_entity(name, strlen(name), html);
+	const uint8_t *u = (const uint8_t *)ent_str(name, html);
+	size_t n = strlen((const char *)u);
+	uint32_t cp;
+
+	switch (n) {
+	case 0:
+		return 0;
+	case 1:
+		cp = u[0];
+		break;
+	case 2:
+		cp = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+		break;
+	case 3:
+		cp = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+		break;
+	default:
+		cp = (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
+		     (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
+		CU_ASSERT_EQUAL(n, 4);
+		break;
+	}
+	return cp;
 }
 
 static void
@@ -109,8 +147,93 @@ test_normalize_html_strips_tags_and_decodes_entities(void)
 	CU_ASSERT_STRING_EQUAL(norm("a&nbsp;&nbsp;b&#160;c&#xA0;d", NORMALIZE_HTML), "a b c d");
 	/* Decoded '<' is a character, never markup. */
 	CU_ASSERT_STRING_EQUAL(norm("&lt;b&gt;x&lt;/b&gt;", NORMALIZE_HTML), "<b>x</b>");
-	/* Unknown or unterminated references stay literal. */
-	CU_ASSERT_STRING_EQUAL(norm("AT&T &foo; &amp", NORMALIZE_HTML), "AT&T &foo; &amp");
+	/* Unknown references stay literal; a legacy name needs no ';' (HTML5). */
+	CU_ASSERT_STRING_EQUAL(norm("AT&T &foo; &amp", NORMALIZE_HTML), "AT&T &foo; &");
+}
+
+static void
+test_normalize_entity_expands_to_two_code_points(void)
+{
+	CU_ASSERT_STRING_EQUAL(ent_str("NotEqualTilde", true), "\u2242\u0338");
+	CU_ASSERT_STRING_EQUAL(ent_str("fjlig", true), "fj");
+	CU_ASSERT_STRING_EQUAL(ent_str("nvlt", true), "<\u20D2");
+	CU_ASSERT_STRING_EQUAL(ent_str("ThickSpace", true), "\u205F\u200A");
+	CU_ASSERT_STRING_EQUAL(norm("a &NotEqualTilde; b&fjlig;", NORMALIZE_HTML),
+	                       "a \u2242\u0338 bfj");
+	/* Both characters are spaces: one space. */
+	CU_ASSERT_STRING_EQUAL(norm("a&ThickSpace;b", NORMALIZE_HTML), "a b");
+}
+
+static void
+test_normalize_entity_longest_name(void)
+{
+	CU_ASSERT_EQUAL(ent("CounterClockwiseContourIntegral", true), 0x2233);
+	CU_ASSERT_EQUAL(ent("ClockwiseContourIntegral", true), 0x2232);
+	CU_ASSERT_EQUAL(ent("CounterClockwiseContourIntegralX", true), 0);
+	CU_ASSERT_EQUAL(ent("CounterClockwiseContourIntegralXYZ", true), 0);
+	CU_ASSERT_STRING_EQUAL(norm("&CounterClockwiseContourIntegral;x", NORMALIZE_HTML),
+	                       "\u2233x");
+	CU_ASSERT_STRING_EQUAL(norm("&CounterClockwiseContourIntegralXYZ;", NORMALIZE_HTML),
+	                       "&CounterClockwiseContourIntegralXYZ;");
+}
+
+static void
+test_normalize_html_legacy_name_without_semicolon(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("&copy 2024 caf&eacute", NORMALIZE_HTML),
+	                       "\u00A9 2024 caf\u00E9");
+	/* Whatever follows: the longest legacy name that is a prefix. */
+	CU_ASSERT_STRING_EQUAL(norm("x&ampy &lt3 &copy2024 &not", NORMALIZE_HTML),
+	                       "x&y <3 \u00A92024 \u00AC");
+	CU_ASSERT_STRING_EQUAL(norm("&notin &notin; &notit;", NORMALIZE_HTML),
+	                       "\u00ACin \u2209 \u00ACit;");
+	/* Names HTML5 only knows with ';' are not taken without it. */
+	CU_ASSERT_STRING_EQUAL(norm("&rsquo &hellip.", NORMALIZE_HTML), "&rsquo &hellip.");
+}
+
+static void
+test_normalize_html_numeric_without_semicolon(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("&#169 2024 &#x41B &#65x &#8217s", NORMALIZE_HTML),
+	                       "\u00A9 2024 \u041B A"
+	                       "x \u2019s");
+	/* No digit: not a reference. Overflow and zero: U+FFFD. */
+	CU_ASSERT_STRING_EQUAL(norm("&# &#x; &#xg", NORMALIZE_HTML), "&# &#x; &#xg");
+	CU_ASSERT_STRING_EQUAL(norm("&#0; &#99999999999999999999;", NORMALIZE_HTML),
+	                       "\uFFFD \uFFFD");
+	CU_ASSERT_STRING_EQUAL(norm("&#000000000000000000000000000000000065;", NORMALIZE_HTML),
+	                       "A");
+}
+
+static void
+test_normalize_html_keeps_at_and_t(void)
+{
+	CU_ASSERT_STRING_EQUAL(norm("AT&T AT&T; Q&A R&D: a & b &; &1", NORMALIZE_HTML),
+	                       "AT&T AT&T; Q&A R&D: a & b &; &1");
+}
+
+static void
+test_normalize_entity_names_are_case_sensitive(void)
+{
+	CU_ASSERT_EQUAL(ent("Eacute", true), 0xC9);
+	CU_ASSERT_EQUAL(ent("eacute", true), 0xE9);
+	CU_ASSERT_EQUAL(ent("EACUTE", true), 0);
+	CU_ASSERT_EQUAL(ent("Lt", true), 0x226A);
+	CU_ASSERT_EQUAL(ent("LT", true), '<');
+	CU_ASSERT_EQUAL(ent("Afr", true), 0x1D504);
+	CU_ASSERT_EQUAL(ent("afr", true), 0x1D51E);
+	CU_ASSERT_EQUAL(ent("AFR", true), 0);
+	CU_ASSERT_STRING_EQUAL(norm("&Eacute;t&eacute; &EACUTE; &Lt; &Afr;&afr;", NORMALIZE_HTML),
+	                       "\u00C9t\u00E9 &EACUTE; \u226A \U0001D504\U0001D51E");
+}
+
+static void
+test_normalize_html_unknown_name_kept_literally(void)
+{
+	CU_ASSERT_STRING_EQUAL(ent_str("nosuch", true), "");
+	CU_ASSERT_EQUAL(ent_out[0], 0);
+	CU_ASSERT_STRING_EQUAL(norm("&nosuch; &zz; &x &xyzzy;", NORMALIZE_HTML),
+	                       "&nosuch; &zz; &x &xyzzy;");
 }
 
 static void
@@ -315,6 +438,18 @@ main(void)
 	            test_normalize_numeric_references_and_invalid_ones);
 	CU_add_test(s, "html strips tags and decodes entities",
 	            test_normalize_html_strips_tags_and_decodes_entities);
+	CU_add_test(s, "entity expands to two code points",
+	            test_normalize_entity_expands_to_two_code_points);
+	CU_add_test(s, "entity longest name", test_normalize_entity_longest_name);
+	CU_add_test(s, "html legacy name without ';'",
+	            test_normalize_html_legacy_name_without_semicolon);
+	CU_add_test(s, "html numeric reference without ';'",
+	            test_normalize_html_numeric_without_semicolon);
+	CU_add_test(s, "html keeps AT&T", test_normalize_html_keeps_at_and_t);
+	CU_add_test(s, "entity names are case-sensitive",
+	            test_normalize_entity_names_are_case_sensitive);
+	CU_add_test(s, "html unknown name kept literally",
+	            test_normalize_html_unknown_name_kept_literally);
 	CU_add_test(s, "html block tags separate, inline tags join",
 	            test_normalize_html_block_tags_separate_inline_tags_join);
 	CU_add_test(s, "html drops script, style and comments",
