@@ -42,7 +42,18 @@ _Static_assert((int)CAP_FEED_TITLE == (int)FEED_JSON_FEED_TITLE, "one feed-title
 _Static_assert((int)CAP_FEED_LINK == (int)FEED_JSON_FEED_LINK, "one feed-link capture id");
 _Static_assert(FEED_F__MAX <= 8, "fallback_fields has a bit per field");
 
-enum { SINK_NONE = 0, SINK_HREF, SINK_REL, SINK_TYPE };
+enum { SINK_NONE = 0, SINK_HREF, SINK_REL, SINK_TYPE, SINK_MODE, SINK_NS, SINK_ABOUT };
+
+/* Namespaces of RSS 0.90, 1.0 and 2.0's own elements, when a document gives them a prefix. */
+static const char *const rss_namespaces[] = {
+	"http://purl.org/rss/1.0/",
+	"http://backend.userland.com/rss2",
+	"http://backend.userland.com/rss",
+	"http://my.netscape.com/rdf/simple/0.9/",
+	"http://channel.netscape.com/rdf/simple/0.9/",
+};
+
+#define NS_VALUE_MAX 48
 
 /* After the BOM stage: blanks, then JSON, markup, or junk before the markup. */
 enum head { H_START = 0, H_JUNK, H_DONE };
@@ -104,6 +115,19 @@ struct feed_parser {
 	uint32_t skip_depth; /* an xhtml <script>/<style> inside a field, skipped */
 	uint8_t rel_len;
 	uint8_t type_len;
+	uint8_t amode_len;
+	uint8_t ns_pfx_len;
+	uint8_t ns_val_len;
+	uint8_t rss_prefix_len;
+	bool in_root_tag; /* the root's start tag is being read: its xmlns:* matter */
+	bool want_about;  /* an RDF item's start tag is being read: rdf:about is its id */
+	bool b64;         /* the field being read is Atom 0.3 mode="base64" */
+	bool text_link;   /* the field being read is an Atom <link> with its URL as text */
+	bool text_link_alt;
+	char amode[8];
+	char ns_pfx[16];
+	char ns_val[NS_VALUE_MAX];
+	char rss_prefix[16]; /* the prefix bound to an RSS namespace ("rss" in <rss:item>) */
 	uint8_t prefix_len;
 	bool have_href;
 	char rel[SMALL_ATTR_MAX];
@@ -245,10 +269,20 @@ classify_atom(const char *l, size_t n)
 		const char *name;
 		enum elem e;
 	} t[] = {
-		{ "entry", E_ITEM },      { "title", E_TITLE },     { "link", E_ALINK },
-		{ "id", E_ID },           { "published", E_PUB },   { "updated", E_DATE2 },
-		{ "author", E_AUTHOR },   { "name", E_NAME },       { "category", E_CATEGORY },
-		{ "summary", E_SUMMARY }, { "content", E_CONTENT },
+		{ "entry", E_ITEM },
+		{ "title", E_TITLE },
+		{ "link", E_ALINK },
+		{ "id", E_ID },
+		{ "published", E_PUB },
+		{ "updated", E_DATE2 },
+		{ "author", E_AUTHOR },
+		{ "name", E_NAME },
+		{ "category", E_CATEGORY },
+		{ "summary", E_SUMMARY },
+		{ "content", E_CONTENT },
+		/* Atom 0.3 */
+		{ "issued", E_PUB },
+		{ "modified", E_DATE2 },
 	};
 	size_t i;
 
@@ -391,12 +425,57 @@ feed_link_set(struct feed_parser *p)
 	p->feed_link_done = p->feed_link_len > 0;
 }
 
+/*
+ * Decodes base64 (RFC 4648 §4; blanks skipped, decoding stops at '=' or a
+ * byte outside the alphabet) in place; returns the decoded length.
+ */
+static uint32_t
+base64_decode(uint8_t *s, uint32_t n)
+{
+	uint32_t i, out = 0, acc = 0;
+	int bits = 0;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = s[i];
+		uint32_t v;
+
+		if (c >= 'A' && c <= 'Z') {
+			v = c - 'A';
+		} else if (c >= 'a' && c <= 'z') {
+			v = c - 'a' + 26u;
+		} else if (c >= '0' && c <= '9') {
+			v = c - '0' + 52u;
+		} else if (c == '+' || c == '-') {
+			v = 62;
+		} else if (c == '/' || c == '_') {
+			v = 63;
+		} else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			continue;
+		} else {
+			break;
+		}
+		acc = (acc << 6) | v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			/* out < i always: four input bytes make three. */
+			s[out++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return out;
+}
+
 static void
 field_end(struct feed_parser *p)
 {
 	bool trunc = false;
 	unsigned flags = p->mode == M_HTML ? NORMALIZE_HTML : 0;
 
+	if (p->b64) {
+		/* Atom 0.3 mode="base64" (draft-ietf-atompub-format-03 §3.1.2). */
+		p->scratch_len = base64_decode(p->scratch, p->scratch_len);
+		p->b64 = false;
+	}
 	if (p->cur == CAP_FEED_TITLE) {
 		p->feed_title_len =
 		        (uint16_t)normalize_text(p->feed_title, sizeof(p->feed_title), p->scratch,
@@ -411,9 +490,13 @@ field_end(struct feed_parser *p)
 			commit(p, FEED_F_PUBLISHED, flags, true);
 			p->pub_from_date = from_date;
 		}
+	} else if (p->cur == FEED_F_LINK && p->text_link) {
+		commit(p, FEED_F_LINK, flags, p->text_link_alt && !p->link_alt);
+		p->link_alt = p->link_alt || p->text_link_alt;
 	} else if (p->cur == FEED_F_LINK) {
-		/* RSS <link> text beats an atom:link fallback. */
-		commit(p, FEED_F_LINK, flags, !p->link_alt);
+		/* RSS <link>: the last one wins (as feedparser and gofeed read it), and beats
+		 * an atom:link fallback. */
+		commit(p, FEED_F_LINK, flags, true);
 		p->link_alt = true;
 	} else {
 		commit(p, p->cur, flags, false);
@@ -481,8 +564,14 @@ detect_root(struct feed_parser *p, const char *name, size_t len)
 
 	split_name(name, len, &local, &local_len, &prefix_len);
 	p->root_seen = true;
+	p->in_root_tag = true;
 	if (name_is(local, local_len, "rss")) {
 		p->format = FEED_FMT_RSS;
+		if (prefix_len < sizeof(p->rss_prefix)) {
+			/* <r:rss>: the prefix is RSS's own. */
+			memcpy(p->rss_prefix, name, prefix_len);
+			p->rss_prefix_len = (uint8_t)prefix_len;
+		}
 	} else if (name_is(local, local_len, "feed") && prefix_len < sizeof(p->prefix)) {
 		p->format = FEED_FMT_ATOM;
 		memcpy(p->prefix, name, prefix_len);
@@ -536,7 +625,10 @@ on_start(void *arg, const char *name, size_t len)
 
 		e = ours ? classify_atom(local, local_len) : E_OTHER;
 	} else {
-		e = classify_rss(local, local_len, prefix_len > 0);
+		bool ours = prefix_len == p->rss_prefix_len &&
+		            memcmp(name, p->rss_prefix, prefix_len) == 0;
+
+		e = classify_rss(local, local_len, !ours);
 	}
 	p->pend_kind = e;
 	if (!p->in_item) {
@@ -544,6 +636,9 @@ on_start(void *arg, const char *name, size_t len)
 			item_reset(p);
 			p->in_item = true;
 			p->item_depth = p->depth;
+			p->want_about = p->format == FEED_FMT_RDF;
+			p->scratch_len = 0;
+			p->scratch_full = false;
 		} else if (p->depth == (p->format == FEED_FMT_ATOM ? 2u : 3u)) {
 			if (e == E_TITLE && !p->feed_title_done) {
 				p->pend = CAP_FEED_TITLE;
@@ -568,8 +663,26 @@ on_start(void *arg, const char *name, size_t len)
 		p->scratch_full = false;
 		p->rel_len = 0;
 		p->type_len = 0;
+		p->amode_len = 0;
 		p->have_href = false;
 	}
+}
+
+/* The root's xmlns:PFX attribute just read: is PFX bound to RSS's namespace? */
+static void
+ns_check(struct feed_parser *p)
+{
+	size_t i;
+
+	for (i = 0; p->ns_pfx_len > 0 && i < sizeof(rss_namespaces) / sizeof(rss_namespaces[0]);
+	     i++) {
+		if (name_is(p->ns_val, p->ns_val_len, rss_namespaces[i])) {
+			memcpy(p->rss_prefix, p->ns_pfx, p->ns_pfx_len);
+			p->rss_prefix_len = p->ns_pfx_len;
+		}
+	}
+	p->ns_pfx_len = 0;
+	p->ns_val_len = 0;
 }
 
 static int
@@ -577,10 +690,22 @@ on_attr(void *arg, const char *name, size_t len)
 {
 	struct feed_parser *p = arg;
 
+	if (p->in_root_tag) {
+		ns_check(p);
+		if (len > 6 && len - 6 < sizeof(p->ns_pfx) && memcmp(name, "xmlns:", 6) == 0) {
+			memcpy(p->ns_pfx, name + 6, len - 6);
+			p->ns_pfx_len = (uint8_t)(len - 6);
+			return SINK_NS;
+		}
+		return SINK_NONE;
+	}
+	if (p->want_about) {
+		return name_is(name, len, "rdf:about") ? SINK_ABOUT : SINK_NONE;
+	}
 	if (p->pend == CAP_NONE) {
 		return SINK_NONE;
 	}
-	if (p->pend_kind == E_ALINK) {
+	if (p->pend_kind == E_ALINK || (p->pend_kind == E_LINK && p->pend == FEED_F_LINK)) {
 		if (name_is(name, len, "href")) {
 			p->have_href = true;
 			return SINK_HREF;
@@ -597,22 +722,35 @@ on_attr(void *arg, const char *name, size_t len)
 	if (name_is(name, len, "type")) {
 		return SINK_TYPE;
 	}
-	return SINK_NONE;
+	return name_is(name, len, "mode") ? SINK_MODE : SINK_NONE;
 }
 
 static void
 on_attr_value(void *arg, int sink, const uint8_t *s, size_t n, bool raw)
 {
 	struct feed_parser *p = arg;
-	char *dst = sink == SINK_REL ? p->rel : p->type;
-	uint8_t *len = sink == SINK_REL ? &p->rel_len : &p->type_len;
+	char *dst = p->type;
+	uint8_t *len = &p->type_len;
+	size_t cap = SMALL_ATTR_MAX;
 
-	if (sink == SINK_HREF) {
+	if (sink == SINK_HREF || sink == SINK_ABOUT) {
 		scratch_add(p, s, n, raw);
 		return;
 	}
-	if (n > (size_t)(SMALL_ATTR_MAX - *len)) {
-		n = (size_t)(SMALL_ATTR_MAX - *len);
+	if (sink == SINK_REL) {
+		dst = p->rel;
+		len = &p->rel_len;
+	} else if (sink == SINK_MODE) {
+		dst = p->amode;
+		len = &p->amode_len;
+		cap = sizeof(p->amode);
+	} else if (sink == SINK_NS) {
+		dst = p->ns_val;
+		len = &p->ns_val_len;
+		cap = sizeof(p->ns_val);
+	}
+	if (n > cap - *len) {
+		n = cap - *len;
 	}
 	memcpy(dst + *len, s, n);
 	*len = (uint8_t)(*len + n);
@@ -669,6 +807,17 @@ on_start_end(void *arg, bool empty)
 	struct feed_parser *p = arg;
 	int f = p->pend;
 
+	if (p->in_root_tag) {
+		ns_check(p);
+		p->in_root_tag = false;
+	}
+	if (p->want_about) {
+		/* RSS 1.0 §5.5: rdf:about names the item. */
+		p->want_about = false;
+		if (p->scratch_len > 0) {
+			commit(p, FEED_F_ID, 0, false);
+		}
+	}
 	if (f != CAP_NONE) {
 		p->pend = CAP_NONE;
 		if (f == CAP_FEED_LINK && p->pend_kind == E_ALINK) {
@@ -676,7 +825,12 @@ on_start_end(void *arg, bool empty)
 			    (p->rel_len == 0 || attr_is(p->rel, p->rel_len, "alternate"))) {
 				feed_link_set(p);
 			}
-		} else if (p->pend_kind == E_ALINK ||
+		} else if (p->pend_kind == E_LINK && p->have_href) {
+			/* <link href="..."/> in RSS (gofeed's reading of it): a link like the text one. */
+			commit(p, FEED_F_LINK, 0, true);
+			p->link_alt = true;
+		} else if ((p->pend_kind == E_ALINK &&
+		            (p->have_href || p->format != FEED_FMT_ATOM)) ||
 		           (p->pend_kind == E_CATEGORY && p->have_href)) {
 			if (p->have_href && p->pend_kind == E_ALINK) {
 				bool alt =
@@ -696,6 +850,14 @@ on_start_end(void *arg, bool empty)
 				/* Titles carry escaped HTML often enough, whatever they declare. */
 				p->mode = p->mode == M_XHTML ? M_XHTML : M_HTML;
 			}
+			/* An Atom <link> without href: some feeds write the URL as its text. */
+			p->text_link = p->pend_kind == E_ALINK;
+			p->text_link_alt =
+			        p->rel_len == 0 || attr_is(p->rel, p->rel_len, "alternate");
+			if (p->text_link) {
+				p->mode = M_PLAIN;
+			}
+			p->b64 = attr_is(p->amode, p->amode_len, "base64");
 			p->cur = f;
 			p->cur_kind = p->pend_kind;
 			memcpy(p->cur_name, p->pend_name, p->pend_name_len);
@@ -830,6 +992,8 @@ json_value_begin(void *arg, int field, bool html, bool fallback)
 
 	p->cur = field;
 	p->mode = html ? M_HTML : M_PLAIN;
+	p->b64 = false;
+	p->text_link = false;
 	p->json_fallback = fallback;
 	p->scratch_len = 0;
 	p->scratch_full = false;

@@ -599,6 +599,68 @@ test_feed_names(void)
 	CU_ASSERT_STRING_EQUAL(feed_field_name(FEED_F_CONTENT), "content");
 }
 
+static void
+test_feed_atom03_base64_and_dates_read(void)
+{
+	/* "Example <b>Atom</b>" in base64, split across lines as encoders write it. */
+	static const char doc[] =
+	        "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><entry>"
+	        "<title type=\"text/html\" mode=\"base64\">RXhhbXBsZSA8Yj5B\n  dG9tPC9iPg==</title>"
+	        "<summary mode=\"escaped\" type=\"text/html\">&lt;p&gt;Plain&lt;/p&gt;</summary>"
+	        "<modified>2004-01-01T19:48:21Z</modified><issued>2004-01-01T10:00:00Z</issued>"
+	        "<link rel=\"alternate\" type=\"text/html\">http://example.com/text</link>"
+	        "</entry></feed>";
+	struct feed_env *env = feed_rig_env(1024, 1);
+	struct feed_rig_got g = { 0 };
+
+	feed_rig_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "Example Atom");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], "Plain");
+	/* issued is published; modified only stands in for it. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_PUBLISHED], "2004-01-01T10:00:00Z");
+	/* A link without href gives its text. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://example.com/text");
+	feed_rig_free(&g);
+	feed_rig_check_splits(doc);
+	feed_env_free(env);
+}
+
+static void
+test_feed_prefixed_rss_and_rdf_about_read(void)
+{
+	/* RSS's namespace bound to a prefix, a clashing local name from another one. */
+	static const char rdf[] =
+	        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+	        "xmlns:rss=\"http://purl.org/rss/1.0/\" xmlns:x=\"http://example.com/x\">"
+	        "<rss:channel><rss:title>Chan</rss:title></rss:channel>"
+	        "<rss:item rdf:about=\"http://example.org/about/1\"><rss:title>One</rss:title>"
+	        "<x:description>wrong</x:description><rss:description>right</rss:description>"
+	        "<rss:link>http://example.org/1</rss:link></rss:item></rdf:RDF>";
+	static const char rss[] = "<r:rss xmlns:r=\"http://backend.userland.com/rss2\"><r:channel>"
+	                          "<r:item><r:title>Two</r:title><r:link>http://a/</r:link>"
+	                          "<r:link>http://b/</r:link></r:item></r:channel></r:rss>";
+	struct feed_env *env = feed_rig_env(1024, 1);
+	struct feed_rig_got g = { 0 };
+
+	feed_rig_whole(env, rdf, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "Chan");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "One");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], "right");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_ID], "http://example.org/about/1");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://example.org/1");
+	feed_rig_free(&g);
+	feed_rig_whole(env, rss, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "Two");
+	/* Of several RSS <link>s the last wins, as feedparser and gofeed read them. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://b/");
+	feed_rig_free(&g);
+	feed_rig_check_splits(rdf);
+	feed_env_free(env);
+}
+
 int
 main(void)
 {
@@ -640,5 +702,8 @@ main(void)
 	CU_add_test(s, "latin1 field over max_item stays in bounds",
 	            test_feed_latin1_field_over_max_item_stays_in_bounds);
 	CU_add_test(s, "names", test_feed_names);
+	CU_add_test(s, "atom 0.3 base64 and dates read", test_feed_atom03_base64_and_dates_read);
+	CU_add_test(s, "prefixed rss and rdf:about read",
+	            test_feed_prefixed_rss_and_rdf_about_read);
 	return guard_run_tests();
 }
