@@ -1226,6 +1226,7 @@ body(struct feed_parser *p, const uint8_t *s, size_t n)
 		feed_json_data(&p->js, &json_ops, p, s, n);
 		return;
 	}
+	p->sc.utf8_text = p->table == NULL;
 	used = xml_scan_feed(&p->sc, &scan_ops, p, s, n);
 	if (p->switch_conv && !p->ignore) {
 		/* encoding= named a multi-byte charset: what follows the declaration is in it. */

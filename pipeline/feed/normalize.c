@@ -14,18 +14,45 @@ static const uint16_t cp1252_high[32] = {
 	0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 };
 
-/* Inline HTML elements: their tags join the text around them without a space. */
-static const struct {
-	uint8_t len;
-	char name[8];
-} inline_tags[] = {
-	{ 1, "a" },    { 4, "abbr" },  { 7, "acronym" }, { 1, "b" },      { 3, "bdi" },
-	{ 3, "bdo" },  { 3, "big" },   { 4, "cite" },    { 4, "code" },   { 4, "data" },
-	{ 3, "del" },  { 3, "dfn" },   { 2, "em" },      { 4, "font" },   { 1, "i" },
-	{ 3, "ins" },  { 3, "kbd" },   { 4, "mark" },    { 1, "q" },      { 1, "s" },
-	{ 4, "samp" }, { 5, "small" }, { 4, "span" },    { 6, "strike" }, { 6, "strong" },
-	{ 3, "sub" },  { 3, "sup" },   { 4, "time" },    { 2, "tt" },     { 1, "u" },
-	{ 3, "var" },  { 3, "wbr" },
+/*
+ * Inline HTML elements: their tags join the text around them without a
+ * space. Each name packed little-endian into a 64-bit key, sorted, so a tag
+ * name costs one pack and a binary search (this runs for every tag in every
+ * field).
+ */
+static const uint64_t inline_keys[] = {
+	0x61ull /* a */,
+	0x62ull /* b */,
+	0x69ull /* i */,
+	0x71ull /* q */,
+	0x73ull /* s */,
+	0x75ull /* u */,
+	0x6d65ull /* em */,
+	0x7474ull /* tt */,
+	0x627573ull /* sub */,
+	0x64626bull /* kbd */,
+	0x676962ull /* big */,
+	0x696462ull /* bdi */,
+	0x6c6564ull /* del */,
+	0x6e6664ull /* dfn */,
+	0x6f6462ull /* bdo */,
+	0x707573ull /* sup */,
+	0x726176ull /* var */,
+	0x726277ull /* wbr */,
+	0x736e69ull /* ins */,
+	0x61746164ull /* data */,
+	0x65646f63ull /* code */,
+	0x656d6974ull /* time */,
+	0x65746963ull /* cite */,
+	0x6b72616dull /* mark */,
+	0x6e617073ull /* span */,
+	0x706d6173ull /* samp */,
+	0x72626261ull /* abbr */,
+	0x746e6f66ull /* font */,
+	0x6c6c616d73ull /* small */,
+	0x656b69727473ull /* strike */,
+	0x676e6f727473ull /* strong */,
+	0x6d796e6f726361ull /* acronym */,
 };
 
 enum normalize_charset
@@ -537,19 +564,25 @@ tag_end(const uint8_t *s, size_t i, size_t len)
 bool
 normalize_html_inline(const char *name, size_t len)
 {
-	char buf[8];
-	size_t i;
+	uint64_t key = 0;
+	size_t i, lo = 0, hi = sizeof(inline_keys) / sizeof(inline_keys[0]);
 
-	if (len == 0 || len > sizeof(buf)) {
+	if (len == 0 || len > 8) {
 		return false;
 	}
 	for (i = 0; i < len; i++) {
-		buf[i] = (char)lower((uint8_t)name[i]);
+		key |= (uint64_t)lower((uint8_t)name[i]) << (8 * i);
 	}
-	for (i = 0; i < sizeof(inline_tags) / sizeof(inline_tags[0]); i++) {
-		if (inline_tags[i].len == len && inline_tags[i].name[0] == buf[0] &&
-		    memcmp(inline_tags[i].name, buf, len) == 0) {
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (inline_keys[mid] == key) {
 			return true;
+		}
+		if (inline_keys[mid] < key) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
 		}
 	}
 	return false;

@@ -137,6 +137,83 @@ entity_fast(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, cons
 	return q;
 }
 
+/* The five XML references at <p> == '&' with <n> bytes in view: the character, or 0. */
+static uint8_t
+xml_ref(const uint8_t *p, size_t n)
+{
+	if (n >= 4 && p[2] == 't' && p[3] == ';' && (p[1] == 'l' || p[1] == 'g')) {
+		return p[1] == 'l' ? '<' : '>';
+	}
+	if (n >= 5 && memcmp(p, "&amp;", 5) == 0) {
+		return '&';
+	}
+	if (n >= 6 && (memcmp(p, "&quot;", 6) == 0 || memcmp(p, "&apos;", 6) == 0)) {
+		return p[1] == 'q' ? '"' : '\'';
+	}
+	return 0;
+}
+
+/*
+ * Character data [p, lt) of UTF-8 text (lt: the next '<' or the end), with
+ * the references escaped HTML is dense with decoded inline and delivered in
+ * few large pieces rather than one per run. Returns where it stopped: at
+ * <lt>, or after a reference the general path took (which may have left
+ * S_TEXT, when the buffer ends inside it).
+ */
+static const uint8_t *
+text_utf8(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, const uint8_t *p,
+          const uint8_t *lt, const uint8_t *end)
+{
+	uint8_t buf[1024];
+	size_t bn = 0;
+
+	while (p < lt) {
+		const uint8_t *q = memchr(p, '&', (size_t)(lt - p));
+		size_t run;
+		uint8_t c;
+
+		q = q == NULL ? lt : q;
+		run = (size_t)(q - p);
+		if (bn > 0 && (run > sizeof(buf) - bn || run > sizeof(buf) / 4)) {
+			/* What is buffered goes first, in order. */
+			ops->text(arg, buf, bn, true);
+			bn = 0;
+		}
+		if (run > sizeof(buf) / 4) {
+			ops->text(arg, p, run, true);
+		} else {
+			memcpy(buf + bn, p, run);
+			bn += run;
+		}
+		p = q;
+		if (p == lt) {
+			break;
+		}
+		c = xml_ref(p, (size_t)(lt - p));
+		if (c != 0) {
+			if (bn == sizeof(buf)) {
+				ops->text(arg, buf, bn, true);
+				bn = 0;
+			}
+			buf[bn++] = c;
+			p += c == '&' ? 5 : c == '<' || c == '>' ? 4 : 6;
+			continue;
+		}
+		if (bn > 0) {
+			ops->text(arg, buf, bn, true);
+			bn = 0;
+		}
+		p = entity_fast(sc, ops, arg, p, end);
+		if (sc->state != S_TEXT || sc->stop) {
+			return p;
+		}
+	}
+	if (bn > 0) {
+		ops->text(arg, buf, bn, true);
+	}
+	return p;
+}
+
 /* encoding="..." in the XML declaration (XML 1.0 §4.3.3). */
 static void
 decl_done(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg)
@@ -194,6 +271,14 @@ xml_scan_feed(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, co
 			if (lt == NULL || lt < p) {
 				lt = memchr(p, '<', (size_t)(end - p));
 				lt = lt == NULL ? end : lt;
+			}
+			if (sc->utf8_text) {
+				p = text_utf8(sc, ops, arg, p, lt, end);
+				if (p == lt && p < end) {
+					sc->state = S_LT;
+					p++;
+				}
+				break;
 			}
 			q = memchr(p, '&', (size_t)(lt - p));
 			q = q == NULL ? lt : q;

@@ -59,9 +59,10 @@ struct xml_scan {
 	uint8_t ent_len;  /* bytes in ent[] */
 	uint8_t decl_len; /* bytes in decl[] */
 	bool want_text;   /* set by the caller: deliver character data */
-	bool stop;        /* set by the caller: ignore the rest of the document */
-	bool is_decl;     /* the current processing instruction is <?xml ...?> */
-	int sink;         /* the current attribute's sink id */
+	bool utf8_text; /* set by the caller: raw text is UTF-8 too, so raw and decoded may merge */
+	bool stop;      /* set by the caller: ignore the rest of the document */
+	bool is_decl;   /* the current processing instruction is <?xml ...?> */
+	int sink;       /* the current attribute's sink id */
 	char name[XML_SCAN_NAME_MAX];
 	char ent[NORMALIZE_ENTITY_MAX];
 	char decl[XML_SCAN_DECL_MAX];

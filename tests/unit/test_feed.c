@@ -661,6 +661,28 @@ test_feed_prefixed_rss_and_rdf_about_read(void)
 	feed_env_free(env);
 }
 
+static void
+test_feed_long_runs_between_references_keep_order(void)
+{
+	char doc[2048], want[1024];
+	char run[301];
+	struct feed_env *env = feed_rig_env(4096, 1);
+	struct feed_rig_got g = { 0 };
+
+	memset(run, 'b', 300);
+	run[300] = '\0';
+	snprintf(doc, sizeof(doc),
+	         "<rss><channel><item><description>a &amp; &lt;i&gt;%s&lt;/i&gt; "
+	         "&quot;c&quot;</description></item></channel></rss>",
+	         run);
+	snprintf(want, sizeof(want), "a & %s \"c\"", run);
+	feed_rig_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], want);
+	feed_rig_free(&g);
+	feed_env_free(env);
+}
+
 int
 main(void)
 {
@@ -705,5 +727,7 @@ main(void)
 	CU_add_test(s, "atom 0.3 base64 and dates read", test_feed_atom03_base64_and_dates_read);
 	CU_add_test(s, "prefixed rss and rdf:about read",
 	            test_feed_prefixed_rss_and_rdf_about_read);
+	CU_add_test(s, "long runs between references keep their order",
+	            test_feed_long_runs_between_references_keep_order);
 	return guard_run_tests();
 }
