@@ -292,7 +292,7 @@ test_normalize_folds_and_trims_whitespace(void)
 	                            "d  \n",
 	                            0),
 	                       "a b c d");
-	CU_ASSERT_STRING_EQUAL(norm("\x01\x02x\x7Fy", 0), "x y");
+	CU_ASSERT_STRING_EQUAL(norm("\x01\x02x\x7Fy", 0), "xy");
 	CU_ASSERT_STRING_EQUAL(norm(" \n\t ", NORMALIZE_HTML), "");
 	CU_ASSERT_STRING_EQUAL(norm("<p> </p>", NORMALIZE_HTML), "");
 }
@@ -424,6 +424,49 @@ test_normalize_inline_elements(void)
 	CU_ASSERT_FALSE(normalize_html_inline("averyverylongelementname", 24));
 }
 
+/*
+ * Long prose runs are scanned sixteen bytes at a time: every kind of byte
+ * that ends a run, at every offset around the block edges, must end it
+ * exactly where the byte-by-byte rules do.
+ */
+static void
+test_normalize_long_runs_stop_at_every_offset(void)
+{
+	static const struct {
+		const char *mid;  /* put after k 'a's and before 40 'b's */
+		const char *want; /* what it becomes */
+		unsigned flags;
+	} cases[] = {
+		{ "  ", " ", 0 },
+		{ " \t\n", " ", 0 },
+		{ "\x01", "", 0 },
+		{ " <br> ", " ", NORMALIZE_HTML },
+		{ "<b>", "", NORMALIZE_HTML },
+		{ "&amp;", "&", NORMALIZE_HTML },
+		{ "<b>", "<b>", 0 },
+		{ "\xC3\xA9", "\xC3\xA9", 0 },
+		{ "\xFF", "\xEF\xBF\xBD", 0 },
+		{ " ", " ", 0 },
+		{ "\x7F", "", 0 },
+	};
+	char in[128], want[128];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (k = 1; k < 40; k++) {
+			memset(in, 'a', k);
+			strcpy(in + k, cases[i].mid);
+			memset(in + strlen(in), 'b', 40);
+			in[k + strlen(cases[i].mid) + 40] = '\0';
+			memset(want, 'a', k);
+			strcpy(want + k, cases[i].want);
+			memset(want + strlen(want), 'b', 40);
+			want[k + strlen(cases[i].want) + 40] = '\0';
+			CU_ASSERT_STRING_EQUAL(norm(in, cases[i].flags), want);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -468,5 +511,7 @@ main(void)
 	CU_add_test(s, "utf8 boundary cuts an incomplete tail",
 	            test_normalize_utf8_boundary_cuts_incomplete_tail);
 	CU_add_test(s, "inline elements", test_normalize_inline_elements);
+	CU_add_test(s, "long runs stop at every offset",
+	            test_normalize_long_runs_stop_at_every_offset);
 	return guard_run_tests();
 }
