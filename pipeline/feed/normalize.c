@@ -20,43 +20,78 @@ static const uint16_t cp1252_high[32] = {
 
 /*
  * Inline HTML elements: their tags join the text around them without a
- * space. Each name packed little-endian into a 64-bit key, sorted, so a tag
- * name costs one pack and a binary search (this runs for every tag in every
- * field).
+ * space. Each name is packed little-endian into a 64-bit key and placed by a
+ * multiplicative perfect hash (INLINE_MUL, 64 slots, no two keys in one), so
+ * a tag name costs one pack, one multiply and one compare: this runs for
+ * every tag in every field. Empty slots hold 0, which no name packs to.
  */
-static const uint64_t inline_keys[] = {
-	0x61ull /* a */,
-	0x62ull /* b */,
-	0x69ull /* i */,
-	0x71ull /* q */,
-	0x73ull /* s */,
-	0x75ull /* u */,
-	0x6d65ull /* em */,
-	0x7474ull /* tt */,
-	0x627573ull /* sub */,
-	0x64626bull /* kbd */,
-	0x676962ull /* big */,
-	0x696462ull /* bdi */,
-	0x6c6564ull /* del */,
-	0x6e6664ull /* dfn */,
+#define INLINE_MUL 0xce88ee9624189e43ull
+
+static const uint64_t inline_slots[64] = {
 	0x6f6462ull /* bdo */,
-	0x707573ull /* sup */,
-	0x726176ull /* var */,
-	0x726277ull /* wbr */,
-	0x736e69ull /* ins */,
-	0x61746164ull /* data */,
-	0x65646f63ull /* code */,
-	0x656d6974ull /* time */,
-	0x65746963ull /* cite */,
-	0x6b72616dull /* mark */,
-	0x6e617073ull /* span */,
-	0x706d6173ull /* samp */,
-	0x72626261ull /* abbr */,
-	0x746e6f66ull /* font */,
+	0,
+	0,
 	0x6c6c616d73ull /* small */,
-	0x656b69727473ull /* strike */,
-	0x676e6f727473ull /* strong */,
+	0x62ull /* b */,
 	0x6d796e6f726361ull /* acronym */,
+	0,
+	0,
+	0,
+	0,
+	0x71ull /* q */,
+	0,
+	0,
+	0x746e6f66ull /* font */,
+	0x676962ull /* big */,
+	0,
+	0x61ull /* a */,
+	0,
+	0,
+	0,
+	0,
+	0x726176ull /* var */,
+	0x6c6564ull /* del */,
+	0,
+	0x65746963ull /* cite */,
+	0x75ull /* u */,
+	0x696462ull /* bdi */,
+	0,
+	0,
+	0x656b69727473ull /* strike */,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0x61746164ull /* data */,
+	0x656d6974ull /* time */,
+	0x676e6f727473ull /* strong */,
+	0x6e617073ull /* span */,
+	0,
+	0x7474ull /* tt */,
+	0,
+	0x726277ull /* wbr */,
+	0x65646f63ull /* code */,
+	0x627573ull /* sub */,
+	0x69ull /* i */,
+	0x736e69ull /* ins */,
+	0x707573ull /* sup */,
+	0x6e6664ull /* dfn */,
+	0x73ull /* s */,
+	0x6d65ull /* em */,
+	0,
+	0x6b72616dull /* mark */,
+	0,
+	0,
+	0x72626261ull /* abbr */,
+	0,
+	0,
+	0,
+	0x706d6173ull /* samp */,
+	0x64626bull /* kbd */,
+	0,
+	0,
+	0,
 };
 
 enum normalize_charset
@@ -599,20 +634,22 @@ find_ci(const uint8_t *s, size_t from, size_t len, const char *needle)
 static size_t
 tag_end(const uint8_t *s, size_t i, size_t len)
 {
-	uint8_t quote = 0;
-
-	for (; i < len; i++) {
+	while (i < len) {
 		uint8_t c = s[i];
 
-		if (quote != 0) {
-			if (c == quote) {
-				quote = 0;
-			}
-		} else if (c == '"' || c == '\'') {
-			quote = c;
-		} else if (c == '>') {
+		if (c == '>') {
 			return i + 1;
 		}
+		if (c == '"' || c == '\'') {
+			/* Attribute values (URLs, styles) are long: jump to the closing quote. */
+			const uint8_t *q = memchr(s + i + 1, c, len - i - 1);
+
+			if (q == NULL) {
+				return len;
+			}
+			i = (size_t)(q - s);
+		}
+		i++;
 	}
 	return len;
 }
@@ -621,7 +658,7 @@ bool
 normalize_html_inline(const char *name, size_t len)
 {
 	uint64_t key = 0;
-	size_t i, lo = 0, hi = sizeof(inline_keys) / sizeof(inline_keys[0]);
+	size_t i;
 
 	if (len == 0 || len > 8) {
 		return false;
@@ -629,19 +666,7 @@ normalize_html_inline(const char *name, size_t len)
 	for (i = 0; i < len; i++) {
 		key |= (uint64_t)lower((uint8_t)name[i]) << (8 * i);
 	}
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (inline_keys[mid] == key) {
-			return true;
-		}
-		if (inline_keys[mid] < key) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return false;
+	return inline_slots[(key * INLINE_MUL) >> 58] == key;
 }
 
 /*
@@ -835,12 +860,13 @@ normalize_text(uint8_t *dst, size_t cap, const uint8_t *src, size_t len, unsigne
 				continue;
 			}
 		}
-		if (c == ' ' || (c >= '\t' && c <= '\r')) {
+		if (c == ' ' || (c >= '\t' && c <= '\r') || c == 0x7F) {
+			/* DEL too: XML allows it, and some feeds break lines with it. */
 			o.space = true;
-		} else if (c >= 0x20 && c != 0x7F) {
+		} else if (c >= 0x20) {
 			out_bytes(&o, &c, 1);
 		}
-		/* Other C0 controls and DEL are not text (XML 1.0 §2.2 forbids them): dropped. */
+		/* Other C0 controls are not text (XML 1.0 §2.2 forbids them): dropped. */
 		i++;
 	}
 	if (o.full) {
