@@ -94,69 +94,6 @@ static const uint64_t inline_slots[64] = {
 	0,
 };
 
-enum normalize_charset
-normalize_charset_from_name(const char *name, size_t len)
-{
-	static const struct {
-		const char *label;
-		enum normalize_charset cs;
-	} labels[] = {
-		{ "utf-8", NORMALIZE_CS_UTF8 },
-		{ "utf8", NORMALIZE_CS_UTF8 },
-		{ "unicode-1-1-utf-8", NORMALIZE_CS_UTF8 },
-		{ "iso-8859-1", NORMALIZE_CS_CP1252 },
-		{ "iso8859-1", NORMALIZE_CS_CP1252 },
-		{ "iso_8859-1", NORMALIZE_CS_CP1252 },
-		{ "iso-ir-100", NORMALIZE_CS_CP1252 },
-		{ "latin1", NORMALIZE_CS_CP1252 },
-		{ "latin-1", NORMALIZE_CS_CP1252 },
-		{ "l1", NORMALIZE_CS_CP1252 },
-		{ "cp819", NORMALIZE_CS_CP1252 },
-		{ "windows-1252", NORMALIZE_CS_CP1252 },
-		{ "cp1252", NORMALIZE_CS_CP1252 },
-		{ "x-cp1252", NORMALIZE_CS_CP1252 },
-		{ "us-ascii", NORMALIZE_CS_CP1252 },
-		{ "ascii", NORMALIZE_CS_CP1252 },
-		{ "ansi_x3.4-1968", NORMALIZE_CS_CP1252 },
-		{ "windows-1251", NORMALIZE_CS_CP1251 },
-		{ "cp1251", NORMALIZE_CS_CP1251 },
-		{ "x-cp1251", NORMALIZE_CS_CP1251 },
-		{ "utf-16", NORMALIZE_CS_UTF16 },
-		{ "utf-16le", NORMALIZE_CS_UTF16 },
-		{ "utf-16be", NORMALIZE_CS_UTF16 },
-		{ "ucs-2", NORMALIZE_CS_UTF16 },
-	};
-	size_t i, j;
-
-	while (len > 0 &&
-	       (name[0] == ' ' || name[0] == '\t' || name[0] == '"' || name[0] == '\'')) {
-		name++;
-		len--;
-	}
-	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t' || name[len - 1] == '"' ||
-	                   name[len - 1] == '\'')) {
-		len--;
-	}
-	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
-		const char *l = labels[i].label;
-
-		for (j = 0; j < len && l[j] != 0; j++) {
-			char c = name[j];
-
-			if (c >= 'A' && c <= 'Z') {
-				c += 32;
-			}
-			if (c != l[j]) {
-				break;
-			}
-		}
-		if (j == len && l[j] == 0) {
-			return labels[i].cs;
-		}
-	}
-	return NORMALIZE_CS_UNKNOWN;
-}
-
 size_t
 normalize_utf8_put(uint8_t *out, uint32_t cp)
 {
@@ -183,42 +120,6 @@ normalize_utf8_put(uint8_t *out, uint32_t cp)
 	out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
 	out[3] = (uint8_t)(0x80 | (cp & 0x3F));
 	return 4;
-}
-
-size_t
-normalize_cp1252_put(uint8_t *out, uint8_t b)
-{
-	if (b < 0x80) {
-		out[0] = b;
-		return 1;
-	}
-	if (b < 0xA0) {
-		return normalize_utf8_put(out, cp1252_high[b - 0x80]);
-	}
-	return normalize_utf8_put(out, b);
-}
-
-/* windows-1251 0x80-0xBF; 0xC0-0xFF are U+0410-U+044F in order. */
-static const uint16_t cp1251_high[64] = {
-	0x0402, 0x0403, 0x201A, 0x0453, 0x201E, 0x2026, 0x2020, 0x2021, 0x20AC, 0x2030, 0x0409,
-	0x2039, 0x040A, 0x040C, 0x040B, 0x040F, 0x0452, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-	0x2013, 0x2014, 0x0098, 0x2122, 0x0459, 0x203A, 0x045A, 0x045C, 0x045B, 0x045F, 0x00A0,
-	0x040E, 0x045E, 0x0408, 0x00A4, 0x0490, 0x00A6, 0x00A7, 0x0401, 0x00A9, 0x0404, 0x00AB,
-	0x00AC, 0x00AD, 0x00AE, 0x0407, 0x00B0, 0x00B1, 0x0406, 0x0456, 0x0491, 0x00B5, 0x00B6,
-	0x00B7, 0x0451, 0x2116, 0x0454, 0x00BB, 0x0458, 0x0405, 0x0455, 0x0457,
-};
-
-size_t
-normalize_cp1251_put(uint8_t *out, uint8_t b)
-{
-	if (b < 0x80) {
-		out[0] = b;
-		return 1;
-	}
-	if (b < 0xC0) {
-		return normalize_utf8_put(out, cp1251_high[b - 0x80]);
-	}
-	return normalize_utf8_put(out, 0x0410u + (b - 0xC0u));
 }
 
 /*

@@ -28,41 +28,10 @@
 /* The most UTF-8 bytes one reference expands to (HTML5 names give up to two code points). */
 #define NORMALIZE_ENTITY_UTF8_MAX 8
 
-/* The charsets a document can be read in. */
-enum normalize_charset {
-	NORMALIZE_CS_UTF8 = 0, /* the default; validated, invalid bytes -> U+FFFD */
-	NORMALIZE_CS_CP1252,   /* windows-1252; also ISO-8859-1, latin1, US-ASCII (WHATWG) */
-	NORMALIZE_CS_CP1251,   /* windows-1251 (Cyrillic) */
-	NORMALIZE_CS_UTF16,    /* UTF-16 of either order: not supported, the document is dropped */
-	NORMALIZE_CS_UNKNOWN,  /* a label we do not know: read as UTF-8 */
-};
-
 /* normalize_text() flags. */
 enum {
 	NORMALIZE_HTML = 1u << 0, /* strip tags (script/style bodies too), decode HTML entities */
 };
-
-/*
- * The charset named by label <name> (<len> bytes, not NUL-terminated; ASCII
- * case and surrounding quotes/blanks ignored), as found in an HTTP charset
- * parameter or an XML declaration's encoding=.
- */
-enum normalize_charset normalize_charset_from_name(const char *name, size_t len);
-
-/*
- * Appends the UTF-8 encoding of windows-1252 byte <b> to <out> (room for 3
- * bytes). Bytes 0x81, 0x8D, 0x8F, 0x90 and 0x9D, undefined in windows-1252,
- * map to the C1 control of the same value (as WHATWG does). Returns the
- * number of bytes written (1 to 3).
- */
-size_t normalize_cp1252_put(uint8_t *out, uint8_t b);
-
-/*
- * Appends the UTF-8 encoding of windows-1251 byte <b> to <out> (room for 3
- * bytes). 0x98, undefined, maps to the C1 control of the same value.
- * Returns the number of bytes written (1 to 3).
- */
-size_t normalize_cp1251_put(uint8_t *out, uint8_t b);
 
 /*
  * Appends the UTF-8 encoding of code point <cp> to <out> (room for 4

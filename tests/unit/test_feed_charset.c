@@ -295,6 +295,36 @@ test_charset_names_resolved_whatwg_style(void)
 	                CHARSET_UNKNOWN);
 }
 
+static void
+test_charset_tables_from_iconv(void)
+{
+	struct charset_cache *cache = calloc(1, sizeof(*cache));
+	const struct charset_table *t, *again;
+	char name[CHARSET_NAME_MAX];
+
+	CU_ASSERT_EQUAL_FATAL(charset_resolve(cache, span_str("windows-1251"), &t, name),
+	                      CHARSET_TABLE);
+	CU_ASSERT_EQUAL(t->len['z'], 1);
+	CU_ASSERT(t->len[0xCB] == 2 && memcmp(t->utf8[0xCB], "\xD0\x9B", 2) == 0);     /* Л */
+	CU_ASSERT(t->len[0xB9] == 3 && memcmp(t->utf8[0xB9], "\xE2\x84\x96", 3) == 0); /* № */
+	/* 0x98 is undefined in windows-1251. */
+	CU_ASSERT(t->len[0x98] == 3 && memcmp(t->utf8[0x98], "\xEF\xBF\xBD", 3) == 0);
+	/* Built once per worker, then found. */
+	CU_ASSERT_EQUAL(charset_resolve(cache, span_str("Windows-1251"), &again, name),
+	                CHARSET_TABLE);
+	CU_ASSERT_PTR_EQUAL(again, t);
+	CU_ASSERT_EQUAL(cache->n, 1);
+	CU_ASSERT_EQUAL_FATAL(charset_resolve(cache, span_str("us-ascii"), &t, name),
+	                      CHARSET_TABLE);
+	CU_ASSERT(t->len[0x80] == 3 && memcmp(t->utf8[0x80], "\xE2\x82\xAC", 3) == 0); /* € */
+	CU_ASSERT_EQUAL(charset_resolve(cache, span_str("shift_jis"), &t, name), CHARSET_STREAM);
+	CU_ASSERT_PTR_NULL(t);
+	CU_ASSERT_EQUAL(charset_resolve(cache, span_str("utf-16"), &t, name), CHARSET_STREAM);
+	CU_ASSERT_EQUAL(charset_resolve(cache, span_str("x-nope"), &t, name), CHARSET_UNKNOWN);
+	CU_ASSERT_EQUAL(charset_resolve(cache, span_str("UTF-8"), &t, name), CHARSET_UTF8);
+	free(cache);
+}
+
 int
 main(void)
 {
@@ -320,5 +350,6 @@ main(void)
 	CU_add_test(s, "no DTD entity is ever expanded",
 	            test_charset_no_dtd_entity_is_ever_expanded);
 	CU_add_test(s, "names resolved WHATWG-style", test_charset_names_resolved_whatwg_style);
+	CU_add_test(s, "tables from iconv", test_charset_tables_from_iconv);
 	return guard_run_tests();
 }

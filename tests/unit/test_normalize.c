@@ -342,66 +342,6 @@ test_normalize_truncates_at_utf8_boundary(void)
 }
 
 static void
-test_normalize_cp1252_and_latin1_to_utf8(void)
-{
-	uint8_t b[4];
-
-	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 'A'), 1);
-	CU_ASSERT_EQUAL(b[0], 'A');
-	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0xE9), 2);
-	CU_ASSERT(memcmp(b, "\xC3\xA9", 2) == 0);
-	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0xA0), 2);
-	CU_ASSERT(memcmp(b, "\xC2\xA0", 2) == 0);
-	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0x80), 3);
-	CU_ASSERT(memcmp(b, "\xE2\x82\xAC", 3) == 0);
-	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0x93), 3);
-	CU_ASSERT(memcmp(b, "\xE2\x80\x9C", 3) == 0);
-	CU_ASSERT_EQUAL(normalize_cp1252_put(b, 0x8D), 2);
-	CU_ASSERT(memcmp(b, "\xC2\x8D", 2) == 0);
-}
-
-static void
-test_normalize_cp1251_to_utf8(void)
-{
-	uint8_t b[4];
-	unsigned int i;
-
-	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 'z'), 1);
-	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0xCB), 2); /* Л */
-	CU_ASSERT(memcmp(b, "\xD0\x9B", 2) == 0);
-	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0xFF), 2); /* я */
-	CU_ASSERT(memcmp(b, "\xD1\x8F", 2) == 0);
-	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0xA8), 2); /* Ё */
-	CU_ASSERT(memcmp(b, "\xD0\x81", 2) == 0);
-	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0xB9), 3); /* № */
-	CU_ASSERT(memcmp(b, "\xE2\x84\x96", 3) == 0);
-	CU_ASSERT_EQUAL(normalize_cp1251_put(b, 0x88), 3); /* € */
-	CU_ASSERT(memcmp(b, "\xE2\x82\xAC", 3) == 0);
-	for (i = 0x80; i < 0x100; i++) {
-		size_t n = normalize_cp1251_put(b, (uint8_t)i);
-
-		CU_ASSERT(n == 2 || n == 3);
-	}
-	CU_ASSERT_EQUAL(normalize_charset_from_name("Windows-1251", 12), NORMALIZE_CS_CP1251);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("cp1251", 6), NORMALIZE_CS_CP1251);
-}
-
-static void
-test_normalize_charset_labels(void)
-{
-	CU_ASSERT_EQUAL(normalize_charset_from_name("utf-8", 5), NORMALIZE_CS_UTF8);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("\"UTF-8\"", 7), NORMALIZE_CS_UTF8);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("ISO-8859-1", 10), NORMALIZE_CS_CP1252);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("latin1", 6), NORMALIZE_CS_CP1252);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("Windows-1252", 12), NORMALIZE_CS_CP1252);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("us-ascii", 8), NORMALIZE_CS_CP1252);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("UTF-16LE", 8), NORMALIZE_CS_UTF16);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("koi8-r", 6), NORMALIZE_CS_UNKNOWN);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("utf-8x", 6), NORMALIZE_CS_UNKNOWN);
-	CU_ASSERT_EQUAL(normalize_charset_from_name("", 0), NORMALIZE_CS_UNKNOWN);
-}
-
-static void
 test_normalize_utf8_boundary_cuts_incomplete_tail(void)
 {
 	CU_ASSERT_EQUAL(normalize_utf8_boundary((const uint8_t *)"ab", 2), 2);
@@ -505,9 +445,6 @@ main(void)
 	CU_add_test(s, "folds and trims whitespace", test_normalize_folds_and_trims_whitespace);
 	CU_add_test(s, "replaces invalid UTF-8", test_normalize_replaces_invalid_utf8);
 	CU_add_test(s, "truncates at a UTF-8 boundary", test_normalize_truncates_at_utf8_boundary);
-	CU_add_test(s, "cp1252 and latin1 to UTF-8", test_normalize_cp1252_and_latin1_to_utf8);
-	CU_add_test(s, "cp1251 to utf8", test_normalize_cp1251_to_utf8);
-	CU_add_test(s, "charset labels", test_normalize_charset_labels);
 	CU_add_test(s, "utf8 boundary cuts an incomplete tail",
 	            test_normalize_utf8_boundary_cuts_incomplete_tail);
 	CU_add_test(s, "inline elements", test_normalize_inline_elements);
