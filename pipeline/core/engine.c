@@ -269,6 +269,9 @@ on_body_begin(void *arg, const struct http_msg *m)
 	}
 	f->url_len = (uint16_t)alert_copy_text(f->url, sizeof(f->url), m->url);
 	f->feed = feed_parser_open(e->feed_env, m->charset, e);
+	if (f->feed != NULL) {
+		feed_parser_set_url(f->feed, (struct span){ (const uint8_t *)f->url, f->url_len });
+	}
 }
 
 static void

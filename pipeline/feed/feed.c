@@ -7,6 +7,7 @@
 #include "feed/charset.h"
 #include "feed/feed_json.h"
 #include "feed/normalize.h"
+#include "feed/url.h"
 #include "feed/xml_scan.h"
 
 #define FEED_TITLE_MAX 256
@@ -42,7 +43,17 @@ _Static_assert((int)CAP_FEED_TITLE == (int)FEED_JSON_FEED_TITLE, "one feed-title
 _Static_assert((int)CAP_FEED_LINK == (int)FEED_JSON_FEED_LINK, "one feed-link capture id");
 _Static_assert(FEED_F__MAX <= 8, "fallback_fields has a bit per field");
 
-enum { SINK_NONE = 0, SINK_HREF, SINK_REL, SINK_TYPE, SINK_MODE, SINK_NS, SINK_ABOUT };
+enum { SINK_NONE = 0, SINK_HREF, SINK_REL, SINK_TYPE, SINK_MODE, SINK_NS, SINK_ABOUT, SINK_BASE };
+
+#define FEED_BASES    4   /* nested xml:base scopes kept; deeper ones are ignored */
+#define FEED_BASE_MAX 512 /* bytes of a base URL; longer ones are ignored */
+
+/* An xml:base in scope (XML Base §4.2), already resolved, and the depth of its element. */
+struct base {
+	uint32_t depth;
+	uint16_t len;
+	char url[FEED_BASE_MAX];
+};
 
 /* Namespaces of RSS 0.90, 1.0 and 2.0's own elements, when a document gives them a prefix. */
 static const char *const rss_namespaces[] = {
@@ -141,6 +152,13 @@ struct feed_parser {
 	struct field_pos cat[FEED_CAT_MAX]; /* each category, offset from field[FEED_F_CATEGORY] */
 	uint8_t feed_title[FEED_TITLE_MAX];
 	uint8_t feed_link[FEED_LINK_MAX];
+	uint8_t n_bases;
+	bool base_attr; /* the start tag being read has an xml:base */
+	uint16_t base_attr_len;
+	uint16_t doc_url_len;
+	struct base bases[FEED_BASES];
+	char base_attr_val[FEED_BASE_MAX];
+	char doc_url[FEED_BASE_MAX]; /* the document's own http(s) URL, if the transport gave one */
 	int nitems;
 	uint32_t next_free;
 };
@@ -356,6 +374,42 @@ scratch_add(struct feed_parser *p, const uint8_t *s, size_t n, bool raw)
 	p->scratch_len += (uint32_t)n;
 }
 
+/* The base relative links resolve against here: the innermost xml:base, else the document's URL. */
+static struct span
+base_now(const struct feed_parser *p)
+{
+	if (p->n_bases > 0) {
+		const struct base *b = &p->bases[p->n_bases - 1];
+
+		return (struct span){ (const uint8_t *)b->url, b->len };
+	}
+	return (struct span){ (const uint8_t *)p->doc_url, p->doc_url_len };
+}
+
+/*
+ * A relative URL of <len> bytes at <s> (room for <cap>) made absolute
+ * against the base in scope, in place. Returns the new length (the old one
+ * if it is absolute, there is no base, or the result does not fit).
+ */
+static size_t
+resolve_in_place(const struct feed_parser *p, uint8_t *s, size_t len, size_t cap)
+{
+	char buf[FEED_BASE_MAX * 2];
+	struct span ref = { s, len };
+	struct span base = base_now(p);
+	size_t n;
+
+	if (base.len == 0 || url_is_absolute(ref)) {
+		return len;
+	}
+	n = url_resolve(buf, cap < sizeof(buf) ? cap : sizeof(buf), base, ref);
+	if (n == 0) {
+		return len;
+	}
+	memcpy(s, buf, n);
+	return n;
+}
+
 /*
  * Normalizes the scratch text into the item as field <f>. Categories and
  * authors accumulate, joined by ", "; other fields keep their first value
@@ -404,6 +458,10 @@ commit(struct feed_parser *p, int f, unsigned flags, bool replace)
 		p->cat[p->n_cat].len = n;
 		p->n_cat++;
 	}
+	if (!join && (f == FEED_F_LINK || (f == FEED_F_ID && p->format == FEED_FMT_ATOM))) {
+		/* Links (and Atom ids, IRIs) relative to xml:base or the document, as readers show them. */
+		n = (uint32_t)resolve_in_place(p, p->item + start, n, cap - start);
+	}
 	if (join) {
 		p->item[p->item_used] = ',';
 		p->item[p->item_used + 1] = ' ';
@@ -420,8 +478,10 @@ feed_link_set(struct feed_parser *p)
 {
 	bool trunc = false;
 
-	p->feed_link_len = (uint16_t)normalize_text(p->feed_link, sizeof(p->feed_link), p->scratch,
-	                                            p->scratch_len, 0, &trunc);
+	size_t n = normalize_text(p->feed_link, sizeof(p->feed_link), p->scratch, p->scratch_len, 0,
+	                          &trunc);
+
+	p->feed_link_len = (uint16_t)resolve_in_place(p, p->feed_link, n, sizeof(p->feed_link));
 	p->feed_link_done = p->feed_link_len > 0;
 }
 
@@ -690,6 +750,11 @@ on_attr(void *arg, const char *name, size_t len)
 {
 	struct feed_parser *p = arg;
 
+	if (p->cur == CAP_NONE && name_is(name, len, "xml:base")) {
+		p->base_attr = true;
+		p->base_attr_len = 0;
+		return SINK_BASE;
+	}
 	if (p->in_root_tag) {
 		ns_check(p);
 		if (len > 6 && len - 6 < sizeof(p->ns_pfx) && memcmp(name, "xmlns:", 6) == 0) {
@@ -737,6 +802,16 @@ on_attr_value(void *arg, int sink, const uint8_t *s, size_t n, bool raw)
 		scratch_add(p, s, n, raw);
 		return;
 	}
+	if (sink == SINK_BASE) {
+		/* URLs are ASCII in practice; a longer base is dropped whole at the start tag's end. */
+		if (n > sizeof(p->base_attr_val) - p->base_attr_len) {
+			p->base_attr_len = sizeof(p->base_attr_val);
+			return;
+		}
+		memcpy(p->base_attr_val + p->base_attr_len, s, n);
+		p->base_attr_len = (uint16_t)(p->base_attr_len + n);
+		return;
+	}
 	if (sink == SINK_REL) {
 		dst = p->rel;
 		len = &p->rel_len;
@@ -756,12 +831,43 @@ on_attr_value(void *arg, int sink, const uint8_t *s, size_t n, bool raw)
 	*len = (uint8_t)(*len + n);
 }
 
+/* The start tag just read had an xml:base: resolve it against the one in scope and push it. */
+static void
+base_push(struct feed_parser *p)
+{
+	struct base *b;
+	struct span val = { (const uint8_t *)p->base_attr_val, p->base_attr_len };
+	struct span in_scope = base_now(p);
+	size_t n;
+
+	p->base_attr = false;
+	if (p->n_bases == FEED_BASES || p->base_attr_len >= sizeof(p->base_attr_val)) {
+		return;
+	}
+	b = &p->bases[p->n_bases];
+	if (url_is_absolute(val)) {
+		memcpy(b->url, val.ptr, val.len);
+		n = val.len;
+	} else {
+		n = url_resolve(b->url, sizeof(b->url), in_scope, val);
+	}
+	if (n == 0) {
+		return;
+	}
+	b->len = (uint16_t)n;
+	b->depth = p->depth;
+	p->n_bases++;
+}
+
 /* The element at the current depth ends (end tag, or the end of an empty element). */
 static void
 element_end(struct feed_parser *p, bool block)
 {
 	if (p->depth == 0) {
 		return;
+	}
+	if (p->n_bases > 0 && p->bases[p->n_bases - 1].depth == p->depth) {
+		p->n_bases--;
 	}
 	if (p->cur != CAP_NONE) {
 		if (p->skip_depth != 0) {
@@ -807,6 +913,9 @@ on_start_end(void *arg, bool empty)
 	struct feed_parser *p = arg;
 	int f = p->pend;
 
+	if (p->base_attr) {
+		base_push(p);
+	}
 	if (p->in_root_tag) {
 		ns_check(p);
 		p->in_root_tag = false;
@@ -1376,6 +1485,26 @@ feed_parser_close(struct feed_parser *p)
 	}
 	p->in_pool = false;
 	env->free_list[env->n_free++] = p->next_free;
+}
+
+void
+feed_parser_set_url(struct feed_parser *p, struct span url)
+{
+	static const char *const schemes[] = { "http://", "https://" };
+	size_t i;
+
+	if (p == NULL || url.len >= sizeof(p->doc_url)) {
+		return;
+	}
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		struct span pre = { url.ptr, strlen(schemes[i]) };
+
+		if (url.len > pre.len && span_eq_ci(pre, schemes[i])) {
+			memcpy(p->doc_url, url.ptr, url.len);
+			p->doc_url_len = (uint16_t)url.len;
+			return;
+		}
+	}
 }
 
 enum feed_format

@@ -95,6 +95,13 @@ void feed_parser_data(struct feed_parser *p, struct span data);
 void feed_parser_close(struct feed_parser *p);
 
 /*
+ * The document's own URL (the HTTP request's), against which relative item
+ * and feed links are made absolute when no xml:base says otherwise. Only
+ * http and https URLs are kept. Call right after feed_parser_open().
+ */
+void feed_parser_set_url(struct feed_parser *p, struct span url);
+
+/*
  * The format detected so far (FEED_FMT_UNKNOWN until the root element is
  * seen; for JSON, until the top-level "items" array opens).
  */

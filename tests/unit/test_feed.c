@@ -683,6 +683,58 @@ test_feed_long_runs_between_references_keep_order(void)
 	feed_env_free(env);
 }
 
+static void
+test_feed_relative_links_resolved_by_xml_base_then_document_url(void)
+{
+	static const char doc[] =
+	        "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+	        "xml:base=\"http://example.org/feeds/\">"
+	        "<link href=\"../home\"/>"
+	        "<entry xml:base=\"posts/\"><id>relative/link</id><link href=\"1?a=b#c\"/></entry>"
+	        "<entry><link href=\"/abs\"/><id>tag:x,2024:2</id></entry>"
+	        "<entry><link xml:base=\"http://other.test/d/\" href=\"e\"/></entry>"
+	        "</feed>";
+	static const char rss[] = "<rss><channel><link>/</link><item><link>post/1</link>"
+	                          "<guid>post/1</guid></item></channel></rss>";
+	struct feed_env *env = feed_rig_env(1024, 1);
+	struct feed_rig_got g = { 0 };
+	struct feed_parser *p;
+
+	feed_rig_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 3);
+	CU_ASSERT_STRING_EQUAL(g.feed_link[0], "http://example.org/home");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "http://example.org/feeds/posts/1?a=b#c");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_ID],
+	                       "http://example.org/feeds/posts/relative/link");
+	/* The entry's xml:base went out of scope with it. */
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_LINK], "http://example.org/abs");
+	CU_ASSERT_STRING_EQUAL(g.field[1][FEED_F_ID], "tag:x,2024:2");
+	CU_ASSERT_STRING_EQUAL(g.field[2][FEED_F_LINK], "http://other.test/d/e");
+	feed_rig_free(&g);
+	feed_rig_check_splits(doc);
+
+	/* Without xml:base, the document's URL; a guid is an identifier, never resolved. */
+	p = feed_parser_open(env, span_str(""), &g);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	feed_parser_set_url(p, span_str("https://news.example.com/world/rss.xml"));
+	feed_parser_data(p, span_str(rss));
+	feed_parser_close(p);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.feed_link[0], "https://news.example.com/");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "https://news.example.com/world/post/1");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_ID], "post/1");
+	feed_rig_free(&g);
+	/* A file:// or udp:// document is no base. */
+	p = feed_parser_open(env, span_str(""), &g);
+	feed_parser_set_url(p, span_str("file:///tmp/x.rss"));
+	feed_parser_data(p, span_str(rss));
+	feed_parser_close(p);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_LINK], "post/1");
+	feed_rig_free(&g);
+	feed_env_free(env);
+}
+
 int
 main(void)
 {
@@ -729,5 +781,7 @@ main(void)
 	            test_feed_prefixed_rss_and_rdf_about_read);
 	CU_add_test(s, "long runs between references keep their order",
 	            test_feed_long_runs_between_references_keep_order);
+	CU_add_test(s, "relative links resolved by xml:base, then the document URL",
+	            test_feed_relative_links_resolved_by_xml_base_then_document_url);
 	return guard_run_tests();
 }
