@@ -740,7 +740,14 @@ normalize_text(uint8_t *dst, size_t cap, const uint8_t *src, size_t len, unsigne
 
 		if (c >= 0x80) {
 			n = utf8_decode(src + i, len - i, &cp);
-			if (cp == NORMALIZE_REPLACEMENT || is_space_cp(cp) || cp == 0xFEFF) {
+			if (cp >= 0x80 && cp < 0xA0) {
+				/*
+				 * A C1 control in text is a windows-1252 byte some tool took for
+				 * Latin-1 (0x92 for ’): read it as windows-1252, as HTML5 reads
+				 * &#146;; the five holes stay controls, i.e. spaces.
+				 */
+				out_cp(&o, cp1252_high[cp - 0x80]);
+			} else if (cp == NORMALIZE_REPLACEMENT || is_space_cp(cp) || cp == 0xFEFF) {
 				out_cp(&o, cp);
 			} else {
 				out_bytes(&o, src + i, n);

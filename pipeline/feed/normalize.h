@@ -68,7 +68,8 @@ size_t normalize_entity_utf8(const char *name, size_t len, bool html,
  * longest legacy name that prefixes the text after '&' ("&copy 2024" gives
  * "© 2024", "&notit;" gives "¬it;", "AT&T" stays); numeric ones with or
  * without ';' (invalid values as normalize_entity_utf8() says);
- * then runs of whitespace (ASCII blanks, DEL, C1 controls, U+00A0 and the
+ * then C1 controls are read as the windows-1252 characters they stand for
+ * (U+0092 as U+2019), runs of whitespace (ASCII blanks, DEL, U+00A0 and the
  * other Unicode spaces) become one space, leading and trailing space is
  * dropped, other C0 controls are dropped,
  * and invalid UTF-8 becomes U+FFFD. If the result does not fit in <cap>, it

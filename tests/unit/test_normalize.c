@@ -293,6 +293,9 @@ test_normalize_folds_and_trims_whitespace(void)
 	                            0),
 	                       "a b c d");
 	CU_ASSERT_STRING_EQUAL(norm("\x01\x02x\x7Fy\bz", 0), "x yz");
+	/* C1 controls are windows-1252 bytes mistaken for Latin-1; its holes stay blanks. */
+	CU_ASSERT_STRING_EQUAL(norm("don\xC2\x92t \xC2\x93q\xC2\x94\xC2\x81x", 0),
+	                       "don\u2019t \u201Cq\u201D x");
 	CU_ASSERT_STRING_EQUAL(norm(" \n\t ", NORMALIZE_HTML), "");
 	CU_ASSERT_STRING_EQUAL(norm("<p> </p>", NORMALIZE_HTML), "");
 }
