@@ -36,6 +36,7 @@ enum mode {
 	M_PLAIN = 0, /* text: whitespace folded, UTF-8 validated */
 	M_HTML,      /* escaped HTML: tags stripped, HTML entities decoded */
 	M_XHTML,     /* Atom type="xhtml": the markup is XML elements, their text is taken */
+	M_MAYBE,     /* text that may be escaped HTML (titles): only known HTML tags are markup */
 };
 
 enum { CAP_NONE = -1, CAP_FEED_TITLE = FEED_F__MAX, CAP_FEED_LINK };
@@ -485,6 +486,15 @@ feed_link_set(struct feed_parser *p)
 	p->feed_link_done = p->feed_link_len > 0;
 }
 
+/* normalize_text() flags for a field read in <mode>. */
+static unsigned
+mode_flags(uint8_t mode)
+{
+	return mode == M_HTML    ? NORMALIZE_HTML
+	       : mode == M_MAYBE ? NORMALIZE_HTML | NORMALIZE_HTML_KNOWN
+	                         : 0;
+}
+
 /*
  * Decodes base64 (RFC 4648 §4; blanks skipped, decoding stops at '=' or a
  * byte outside the alphabet) in place; returns the decoded length.
@@ -529,7 +539,7 @@ static void
 field_end(struct feed_parser *p)
 {
 	bool trunc = false;
-	unsigned flags = p->mode == M_HTML ? NORMALIZE_HTML : 0;
+	unsigned flags = mode_flags(p->mode);
 
 	if (p->b64) {
 		/* Atom 0.3 mode="base64" (draft-ietf-atompub-format-03 §3.1.2). */
@@ -955,9 +965,12 @@ on_start_end(void *arg, bool empty)
 				p->mode = (f == FEED_F_SUMMARY || f == FEED_F_CONTENT) ? M_HTML
 				                                                       : M_PLAIN;
 			}
-			if (f == FEED_F_TITLE || f == CAP_FEED_TITLE) {
-				/* Titles carry escaped HTML often enough, whatever they declare. */
-				p->mode = p->mode == M_XHTML ? M_XHTML : M_HTML;
+			if ((f == FEED_F_TITLE || f == CAP_FEED_TITLE) && p->mode == M_PLAIN) {
+				/*
+				 * Titles carry escaped HTML often enough, whatever they declare,
+				 * and "vector<int>" just as often: strip only real HTML tags.
+				 */
+				p->mode = M_MAYBE;
 			}
 			/* An Atom <link> without href: some feeds write the URL as its text. */
 			p->text_link = p->pend_kind == E_ALINK;
@@ -1125,7 +1138,7 @@ json_value_end(void *arg)
 {
 	struct feed_parser *p = arg;
 	const int f = p->cur;
-	const unsigned flags = p->mode == M_HTML ? NORMALIZE_HTML : 0;
+	const unsigned flags = mode_flags(p->mode);
 	uint8_t bit;
 
 	if (f == CAP_FEED_TITLE || f == CAP_FEED_LINK) {

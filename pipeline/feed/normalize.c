@@ -570,13 +570,63 @@ normalize_html_inline(const char *name, size_t len)
 	return inline_slots[(key * INLINE_MUL) >> 58] == key;
 }
 
+/* The elements of HTML (WHATWG, with the obsolete ones feeds still write), sorted. */
+static const char *const html_elements[] = {
+	"a",        "abbr",     "acronym",    "address",  "applet",   "area",     "article",
+	"aside",    "audio",    "b",          "base",     "basefont", "bdi",      "bdo",
+	"big",      "blink",    "blockquote", "body",     "br",       "button",   "canvas",
+	"caption",  "center",   "cite",       "code",     "col",      "colgroup", "data",
+	"datalist", "dd",       "del",        "details",  "dfn",      "dialog",   "dir",
+	"div",      "dl",       "dt",         "em",       "embed",    "fieldset", "figcaption",
+	"figure",   "font",     "footer",     "form",     "frame",    "frameset", "h1",
+	"h2",       "h3",       "h4",         "h5",       "h6",       "head",     "header",
+	"hgroup",   "hr",       "html",       "i",        "iframe",   "img",      "input",
+	"ins",      "kbd",      "label",      "legend",   "li",       "link",     "main",
+	"map",      "mark",     "marquee",    "math",     "menu",     "meta",     "meter",
+	"nav",      "nobr",     "noframes",   "noscript", "object",   "ol",       "optgroup",
+	"option",   "output",   "p",          "param",    "picture",  "pre",      "progress",
+	"q",        "rp",       "rt",         "ruby",     "s",        "samp",     "script",
+	"section",  "select",   "small",      "source",   "span",     "strike",   "strong",
+	"style",    "sub",      "summary",    "sup",      "svg",      "table",    "tbody",
+	"td",       "template", "textarea",   "tfoot",    "th",       "thead",    "time",
+	"title",    "tr",       "track",      "tt",       "u",        "ul",       "var",
+	"video",    "wbr",
+};
+
+/* Whether lower-case <name> (<n> bytes) is an HTML element. */
+static bool
+html_element(const char *name, size_t n)
+{
+	size_t lo = 0, hi = sizeof(html_elements) / sizeof(html_elements[0]);
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const char *e = html_elements[mid];
+		size_t el = strlen(e);
+		int c = memcmp(e, name, el < n ? el : n);
+
+		if (c == 0) {
+			c = el < n ? -1 : el > n ? 1 : 0;
+		}
+		if (c == 0) {
+			return true;
+		}
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return false;
+}
+
 /*
  * The markup starting at s[i] == '<' (HTML tokenizer rules, loosely: '<'
  * must be followed by a letter, '/', '!' or '?' to open markup). Returns the
  * index after it, or <i> if it is a literal '<'.
  */
 static size_t
-skip_markup(struct out *o, const uint8_t *s, size_t i, size_t len)
+skip_markup(struct out *o, const uint8_t *s, size_t i, size_t len, bool known_only)
 {
 	char name[16];
 	size_t j = i + 1, n = 0, end;
@@ -609,6 +659,9 @@ skip_markup(struct out *o, const uint8_t *s, size_t i, size_t len)
 		j++;
 	}
 	name[n] = 0;
+	if (known_only && !html_element(name, n)) {
+		return i;
+	}
 	end = tag_end(s, j, len);
 	if (!closing && ((n == 6 && memcmp(name, "script", 6) == 0) ||
 	                 (n == 5 && memcmp(name, "style", 5) == 0))) {
@@ -756,7 +809,7 @@ normalize_text(uint8_t *dst, size_t cap, const uint8_t *src, size_t len, unsigne
 			continue;
 		}
 		if (html && c == '<') {
-			n = skip_markup(&o, src, i, len);
+			n = skip_markup(&o, src, i, len, (flags & NORMALIZE_HTML_KNOWN) != 0);
 			if (n != i) {
 				i = n;
 				continue;

@@ -31,6 +31,9 @@
 /* normalize_text() flags. */
 enum {
 	NORMALIZE_HTML = 1u << 0, /* strip tags (script/style bodies too), decode HTML entities */
+	/* With NORMALIZE_HTML: text that may or may not be HTML (an RSS title): only tags of
+	 * known HTML elements are markup, so "vector<int>" and "#include </etc/x>" stay. */
+	NORMALIZE_HTML_KNOWN = 1u << 1,
 };
 
 /*

@@ -735,6 +735,27 @@ test_feed_relative_links_resolved_by_xml_base_then_document_url(void)
 	feed_env_free(env);
 }
 
+static void
+test_feed_titles_keep_angle_brackets_that_are_not_html(void)
+{
+	static const char doc[] =
+	        "<rss><channel><title>C&lt;++&gt; &lt;i&gt;news&lt;/i&gt;</title><item>"
+	        "<title>Using std::vector&lt;int&gt; in &lt;b&gt;C++&lt;/b&gt;</title>"
+	        "<description>std::vector&lt;int&gt; &lt;p&gt;x&lt;/p&gt;</description>"
+	        "</item></channel></rss>";
+	struct feed_env *env = feed_rig_env(1024, 1);
+	struct feed_rig_got g = { 0 };
+
+	feed_rig_whole(env, doc, "", &g);
+	CU_ASSERT_EQUAL_FATAL(g.n, 1);
+	CU_ASSERT_STRING_EQUAL(g.feed_title[0], "C<++> news");
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "Using std::vector<int> in C++");
+	/* A description is HTML: there, <int> is a tag like any other. */
+	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_SUMMARY], "std::vector x");
+	feed_rig_free(&g);
+	feed_env_free(env);
+}
+
 int
 main(void)
 {
@@ -783,5 +804,7 @@ main(void)
 	            test_feed_long_runs_between_references_keep_order);
 	CU_add_test(s, "relative links resolved by xml:base, then the document URL",
 	            test_feed_relative_links_resolved_by_xml_base_then_document_url);
+	CU_add_test(s, "titles keep angle brackets that are not HTML",
+	            test_feed_titles_keep_angle_brackets_that_are_not_html);
 	return guard_run_tests();
 }

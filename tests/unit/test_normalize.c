@@ -410,6 +410,20 @@ test_normalize_long_runs_stop_at_every_offset(void)
 	}
 }
 
+static void
+test_normalize_known_tags_only_when_asked(void)
+{
+	const unsigned maybe = NORMALIZE_HTML | NORMALIZE_HTML_KNOWN;
+
+	CU_ASSERT_STRING_EQUAL(norm("std::vector<int> and <b>bold</b><br/>x", maybe),
+	                       "std::vector<int> and bold x");
+	CU_ASSERT_STRING_EQUAL(norm("#include </etc/shadow> <stdio.h>", maybe),
+	                       "#include </etc/shadow> <stdio.h>");
+	CU_ASSERT_STRING_EQUAL(norm("a<!-- c -->b <SPAN>c</Span> <blockquote>q", maybe), "ab c q");
+	/* Without the flag every tag is markup. */
+	CU_ASSERT_STRING_EQUAL(norm("std::vector<int> x", NORMALIZE_HTML), "std::vector x");
+}
+
 int
 main(void)
 {
@@ -453,5 +467,6 @@ main(void)
 	CU_add_test(s, "inline elements", test_normalize_inline_elements);
 	CU_add_test(s, "long runs stop at every offset",
 	            test_normalize_long_runs_stop_at_every_offset);
+	CU_add_test(s, "known tags only when asked", test_normalize_known_tags_only_when_asked);
 	return guard_run_tests();
 }
