@@ -1046,6 +1046,8 @@ on_encoding(void *arg, const char *name, size_t len)
 	switch (charset_resolve(p->env->charsets, label, &t, canon)) {
 	case CHARSET_TABLE:
 		p->table = t;
+		/* From here on raw text needs the table: no straight copies. */
+		p->sc.utf8_text = false;
 		break;
 	case CHARSET_STREAM:
 		if (strncmp(canon, "UTF-16", 6) == 0 || strncmp(canon, "utf-16", 6) == 0 ||
@@ -1256,6 +1258,10 @@ feed_parser_open(struct feed_env *env, struct span charset, void *arg)
 	p->in_pool = true;
 	p->item = env->bufs + (size_t)idx * 2u * ((size_t)env->lim.max_item + 1u);
 	p->scratch = p->item + env->lim.max_item + 1u;
+	p->sc.text_sink = p->scratch;
+	p->sc.text_cap = env->lim.max_item;
+	p->sc.text_len = &p->scratch_len;
+	p->sc.text_full = &p->scratch_full;
 	p->cur = CAP_NONE;
 	p->pend = CAP_NONE;
 	/*

@@ -154,18 +154,20 @@ xml_ref(const uint8_t *p, size_t n)
 }
 
 /*
- * Character data [p, lt) of UTF-8 text (lt: the next '<' or the end), with
- * the references escaped HTML is dense with decoded inline and delivered in
- * few large pieces rather than one per run. Returns where it stopped: at
- * <lt>, or after a reference the general path took (which may have left
- * S_TEXT, when the buffer ends inside it).
+ * Character data [p, lt) of UTF-8 text (lt: the next '<' or the end),
+ * appended straight to the caller's sink with the references escaped HTML is
+ * dense with decoded inline: no callback, no intermediate copy. Returns
+ * where it stopped: at <lt>, or after a reference the general path took
+ * (which may have left S_TEXT, when the buffer ends inside it).
  */
 static const uint8_t *
 text_utf8(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, const uint8_t *p,
           const uint8_t *lt, const uint8_t *end)
 {
-	uint8_t buf[1024];
-	size_t bn = 0;
+	uint8_t *const dst = sc->text_sink;
+	const uint32_t cap = sc->text_cap;
+	uint32_t len = *sc->text_len;
+	bool full = *sc->text_full;
 
 	while (p < lt) {
 		const uint8_t *q = memchr(p, '&', (size_t)(lt - p));
@@ -174,16 +176,14 @@ text_utf8(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, const 
 
 		q = q == NULL ? lt : q;
 		run = (size_t)(q - p);
-		if (bn > 0 && (run > sizeof(buf) - bn || run > sizeof(buf) / 4)) {
-			/* What is buffered goes first, in order. */
-			ops->text(arg, buf, bn, true);
-			bn = 0;
-		}
-		if (run > sizeof(buf) / 4) {
-			ops->text(arg, p, run, true);
-		} else {
-			memcpy(buf + bn, p, run);
-			bn += run;
+		if (!full) {
+			if (run > cap - len) {
+				/* Cut at a character boundary; the rest of the field is dropped. */
+				run = normalize_utf8_boundary(p, cap - len);
+				full = true;
+			}
+			memcpy(dst + len, p, run);
+			len += (uint32_t)run;
 		}
 		p = q;
 		if (p == lt) {
@@ -191,26 +191,25 @@ text_utf8(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, const 
 		}
 		c = xml_ref(p, (size_t)(lt - p));
 		if (c != 0) {
-			if (bn == sizeof(buf)) {
-				ops->text(arg, buf, bn, true);
-				bn = 0;
+			if (!full && len < cap) {
+				dst[len++] = c;
+			} else {
+				full = true;
 			}
-			buf[bn++] = c;
 			p += c == '&' ? 5 : c == '<' || c == '>' ? 4 : 6;
 			continue;
 		}
-		if (bn > 0) {
-			ops->text(arg, buf, bn, true);
-			bn = 0;
-		}
+		*sc->text_len = len;
+		*sc->text_full = full;
 		p = entity_fast(sc, ops, arg, p, end);
+		len = *sc->text_len;
+		full = *sc->text_full;
 		if (sc->state != S_TEXT || sc->stop) {
-			return p;
+			break;
 		}
 	}
-	if (bn > 0) {
-		ops->text(arg, buf, bn, true);
-	}
+	*sc->text_len = len;
+	*sc->text_full = full;
 	return p;
 }
 
@@ -272,7 +271,7 @@ xml_scan_feed(struct xml_scan *sc, const struct xml_scan_ops *ops, void *arg, co
 				lt = memchr(p, '<', (size_t)(end - p));
 				lt = lt == NULL ? end : lt;
 			}
-			if (sc->utf8_text) {
+			if (sc->utf8_text && sc->text_sink != NULL) {
 				p = text_utf8(sc, ops, arg, p, lt, end);
 				if (p == lt && p < end) {
 					sc->state = S_LT;

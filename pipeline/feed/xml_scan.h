@@ -60,9 +60,20 @@ struct xml_scan {
 	uint8_t decl_len; /* bytes in decl[] */
 	bool want_text;   /* set by the caller: deliver character data */
 	bool utf8_text; /* set by the caller: raw text is UTF-8 too, so raw and decoded may merge */
-	bool stop;      /* set by the caller: ignore the rest of the document */
-	bool is_decl;   /* the current processing instruction is <?xml ...?> */
-	int sink;       /* the current attribute's sink id */
+	/*
+	 * Set by the caller: where character data goes while utf8_text is set,
+	 * instead of the text callback (which still gets references the fast
+	 * path does not decode): text_sink[*text_len] onward, up to text_cap bytes;
+	 * past that the text is cut at a UTF-8 boundary and *text_full set, as
+	 * the caller's own appends do.
+	 */
+	uint8_t *text_sink;
+	uint32_t text_cap;
+	uint32_t *text_len;
+	bool *text_full;
+	bool stop;    /* set by the caller: ignore the rest of the document */
+	bool is_decl; /* the current processing instruction is <?xml ...?> */
+	int sink;     /* the current attribute's sink id */
 	char name[XML_SCAN_NAME_MAX];
 	char ent[NORMALIZE_ENTITY_MAX];
 	char decl[XML_SCAN_DECL_MAX];
