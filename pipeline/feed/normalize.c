@@ -555,6 +555,13 @@ tag_end(const uint8_t *s, size_t i, size_t len)
 	return len;
 }
 
+/* Whether <key> (a lower-case name of 1 to 8 bytes, packed) is an inline element's. */
+static inline bool
+inline_key(uint64_t key)
+{
+	return inline_slots[(key * INLINE_MUL) >> 58] == key;
+}
+
 bool
 normalize_html_inline(const char *name, size_t len)
 {
@@ -567,7 +574,7 @@ normalize_html_inline(const char *name, size_t len)
 	for (i = 0; i < len; i++) {
 		key |= (uint64_t)lower((uint8_t)name[i]) << (8 * i);
 	}
-	return inline_slots[(key * INLINE_MUL) >> 58] == key;
+	return inline_key(key);
 }
 
 /* The elements of HTML (WHATWG, with the obsolete ones feeds still write), sorted. */
@@ -628,6 +635,7 @@ html_element(const char *name, size_t n)
 static size_t
 skip_markup(struct out *o, const uint8_t *s, size_t i, size_t len, bool known_only)
 {
+	uint64_t key = 0;
 	char name[16];
 	size_t j = i + 1, n = 0, end;
 	bool closing = false;
@@ -654,7 +662,9 @@ skip_markup(struct out *o, const uint8_t *s, size_t i, size_t len, bool known_on
 	}
 	while (j < len && (is_alpha(s[j]) || (s[j] >= '0' && s[j] <= '9'))) {
 		if (n < sizeof(name) - 1) {
-			name[n++] = (char)lower(s[j]);
+			name[n] = (char)lower(s[j]);
+			key |= n < 8 ? (uint64_t)(uint8_t)name[n] << (8 * n) : 0;
+			n++;
 		}
 		j++;
 	}
@@ -671,7 +681,7 @@ skip_markup(struct out *o, const uint8_t *s, size_t i, size_t len, bool known_on
 		end = find_ci(s, end, len, close);
 		end = end == len ? len : tag_end(s, end, len);
 	}
-	if (!normalize_html_inline(name, n)) {
+	if (n > 8 || !inline_key(key)) {
 		o->space = true;
 	}
 	return end;
