@@ -39,6 +39,8 @@ static const char usage_text[] =
         "        match saved feed documents or pcap captures offline (no DPDK)\n"
         "  match [-c FILE] --items [--charset CS] FILE...\n"
         "        list every item extracted, one JSON object a line, without matching\n"
+        "  match [-c FILE] --http FILE.pcap...\n"
+        "        list every HTTP response reassembled, one JSON object a line\n"
         "  tail  [--socket PATH] [--json]\n"
         "        read alerts from a running feedwatch\n"
         "  version\n"
@@ -204,6 +206,7 @@ cmd_match(int argc, char **argv)
 		{ "items", no_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "charset", required_argument, NULL, 'C' },
+		{ "http", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -233,6 +236,9 @@ cmd_match(int argc, char **argv)
 		case 'C':
 			o.charset = optarg;
 			break;
+		case 'H':
+			o.http = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -240,13 +246,16 @@ cmd_match(int argc, char **argv)
 			return usage(NULL);
 		}
 	}
-	if (o.items && o.n_wl_paths > 0) {
-		return usage("--items lists items and matches nothing: drop -w");
+	if ((o.items || o.http) && o.n_wl_paths > 0) {
+		return usage("--items and --http list what was seen and match nothing: drop -w");
+	}
+	if (o.items && o.http) {
+		return usage("give --items or --http, not both");
 	}
 	if (optind >= argc) {
 		return usage("match needs at least one FILE");
 	}
-	log_quiet(o.json || o.items);
+	log_quiet(o.json || o.items || o.http);
 	return offline_main(&o, argv + optind, argc - optind);
 }
 

@@ -29,6 +29,8 @@ struct engine_flow {
 	int8_t client;            /* which key endpoint is the HTTP client; -1 unknown */
 	uint8_t closed;           /* bit per direction */
 	uint16_t url_len;
+	uint16_t rsp_status;    /* the response whose body is being read */
+	uint64_t rsp_bytes;     /* its decoded body bytes so far */
 	char url[HTTP_MAX_URL]; /* the feed URL of the body being parsed */
 };
 
@@ -255,6 +257,42 @@ never_a_feed(struct span ct)
 	return false;
 }
 
+/* Tells ops->http_seen of the response whose body (if any) just ended. */
+static void
+report_http(struct engine *e, bool has_body, bool complete)
+{
+	const struct flow_key *k = e->cur_key;
+	struct engine_flow *f = e->cur;
+	char server[ALERT_SHORT_LEN], client[ALERT_SHORT_LEN];
+	struct engine_http r;
+	int srv = f->client >= 0 ? !f->client : !e->cur_dir;
+
+	fmt_endpoint(server, sizeof(server), k->addr[srv], k->port[srv], k->is_ip6);
+	fmt_endpoint(client, sizeof(client), k->addr[!srv], k->port[!srv], k->is_ip6);
+	r.status = f->rsp_status;
+	r.url = (struct span){ (const uint8_t *)f->url, f->url_len };
+	r.server = server;
+	r.client = client;
+	r.body_bytes = f->rsp_bytes;
+	r.has_body = has_body;
+	r.complete = complete;
+	e->ops.http_seen(e->ops.arg, &r);
+}
+
+static void
+on_response(void *arg, const struct http_msg *m, bool has_body)
+{
+	struct engine *e = arg;
+	struct engine_flow *f = e->cur;
+
+	f->url_len = (uint16_t)alert_copy_text(f->url, sizeof(f->url), m->url);
+	f->rsp_status = (uint16_t)m->status;
+	f->rsp_bytes = 0;
+	if (!has_body && e->ops.http_seen != NULL) {
+		report_http(e, false, true);
+	}
+}
+
 static void
 on_body_begin(void *arg, const struct http_msg *m)
 {
@@ -267,7 +305,6 @@ on_body_begin(void *arg, const struct http_msg *m)
 		counters_inc(e->c, CNT_http_not_feed);
 		return;
 	}
-	f->url_len = (uint16_t)alert_copy_text(f->url, sizeof(f->url), m->url);
 	f->feed = feed_parser_open(e->feed_env, m->charset, e);
 	if (f->feed != NULL) {
 		feed_parser_set_url(f->feed, (struct span){ (const uint8_t *)f->url, f->url_len });
@@ -279,6 +316,7 @@ on_body_data(void *arg, struct span data)
 {
 	struct engine *e = arg;
 
+	e->cur->rsp_bytes += data.len;
 	if (e->cur->feed != NULL) {
 		feed_parser_data(e->cur->feed, data);
 	}
@@ -289,9 +327,11 @@ on_body_end(void *arg, bool complete)
 {
 	struct engine *e = arg;
 
-	(void)complete;
 	feed_parser_close(e->cur->feed);
 	e->cur->feed = NULL;
+	if (e->ops.http_seen != NULL) {
+		report_http(e, true, complete);
+	}
 }
 
 static void
@@ -450,6 +490,7 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	e->http_env.c = c;
 	e->http_env.max_body = cfg->max_body;
 	e->http_env.zpool = e->zpool;
+	e->http_env.response = on_response;
 	e->http_env.body_begin = on_body_begin;
 	e->http_env.body_data = on_body_data;
 	e->http_env.body_end = on_body_end;

@@ -24,6 +24,17 @@ struct wl_item;
 struct wl_set;
 struct engine;
 
+/* One HTTP response as the engine reassembled it. Spans valid during the call only. */
+struct engine_http {
+	int status;
+	struct span url;    /* the paired request's feed URL; len 0 if unpaired */
+	const char *server; /* "addr:port" of the server, and of the client */
+	const char *client;
+	uint64_t body_bytes; /* after de-chunking and decoding (up to http.max_body) */
+	bool has_body;       /* RFC 9112 §6.3 gave it one (not HEAD, 204, 304, length 0) */
+	bool complete;       /* the framing said where it ended (not a gap, not cut by close) */
+};
+
 struct engine_ops {
 	/* A free record to fill, or NULL (the caller counts alert_pool_empty). */
 	struct alert_rec *(*alert_get)(void *arg);
@@ -35,6 +46,8 @@ struct engine_ops {
 	/* Optional: told of every item before it is matched, with the URL of its
 	 * document (offline --items). */
 	void (*item_seen)(void *arg, const struct feed_item *item, struct span url);
+	/* Optional: told of every HTTP response as its body ends (offline --http). */
+	void (*http_seen)(void *arg, const struct engine_http *rsp);
 	/* Optional: told of every item as the matcher sees it (benchmarks). */
 	void (*item_scanned)(void *arg, const struct wl_item *item);
 	void *arg;

@@ -17,6 +17,8 @@
 #include "feed/feed.h"
 #include "match/watchlist.h"
 
+#define HTTP_URL_JSON_MAX (6 * ALERT_TEXT_LEN + 2) /* a URL escaped at worst */
+
 struct offline {
 	const struct offline_opts *o;
 	struct alert_rec rec;
@@ -202,6 +204,24 @@ is_pcap(const char *path)
 	return yes;
 }
 
+/*
+ * One --http line: {"server","client","status","url","body_bytes","has_body",
+ * "complete"} per response, in the order their bodies end.
+ */
+static void
+http_seen(void *arg, const struct engine_http *r)
+{
+	struct offline *st = arg;
+	char url[HTTP_URL_JSON_MAX];
+	size_t n = alert_json_string(url, sizeof(url), r->url);
+
+	(void)st;
+	printf("{\"server\":\"%s\",\"client\":\"%s\",\"status\":%d,\"url\":%.*s,"
+	       "\"body_bytes\":%llu,\"has_body\":%s,\"complete\":%s}\n",
+	       r->server, r->client, r->status, (int)n, url, (unsigned long long)r->body_bytes,
+	       r->has_body ? "true" : "false", r->complete ? "true" : "false");
+}
+
 int
 offline_main(const struct offline_opts *o, char *const *files, int n_files)
 {
@@ -211,7 +231,9 @@ offline_main(const struct offline_opts *o, char *const *files, int n_files)
 	struct engine *e = NULL;
 	struct counters *c = NULL;
 	/* frames are passed with a NULL ref: the engine copies what it must hold */
-	struct engine_ops ops = { get_rec, submit_rec, NULL, item_seen, NULL, NULL };
+	struct engine_ops ops = { .alert_get = get_rec,
+		                  .alert_submit = submit_rec,
+		                  .item_seen = item_seen };
 	const char *wl_default;
 	char *err = NULL;
 	int i, rc = 1;
@@ -231,7 +253,10 @@ offline_main(const struct offline_opts *o, char *const *files, int n_files)
 		goto fail;
 	}
 	wl_default = cfg->watchlist_dir;
-	if (o->items) {
+	if (o->http) {
+		/* Listing responses: nothing is matched, no watchlist is needed. */
+		ops.http_seen = http_seen;
+	} else if (o->items) {
 		/* Listing items: nothing is matched, no watchlist is needed. */
 		st->icap = (size_t)cfg->max_item * 6u + 4096u;
 		st->iline = malloc(st->icap);

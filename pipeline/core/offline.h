@@ -15,6 +15,7 @@ struct offline_opts {
 	size_t n_wl_paths;
 	bool json;           /* NDJSON alert lines instead of the readable form */
 	bool items;          /* list every item as a JSON line instead of matching */
+	bool http;           /* list every HTTP response as a JSON line instead of matching */
 	const char *charset; /* the transport charset to assume for documents, or NULL */
 };
 

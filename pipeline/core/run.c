@@ -280,7 +280,10 @@ static struct engine *
 make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_set *set)
 {
 	struct engine_ops ops = {
-		worker_alert_get, worker_alert_submit, &worker_tcp_ops, NULL, NULL, w
+		.alert_get = worker_alert_get,
+		.alert_submit = worker_alert_submit,
+		.tcp = &worker_tcp_ops,
+		.arg = w,
 	};
 	struct engine *e = engine_create(cfg, &ops, &w->c);
 

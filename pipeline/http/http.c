@@ -689,13 +689,16 @@ rsp_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
 	} else {
 		next = HS_BODY_CLOSE;
 	}
+	m.status = h->status;
+	m.url.ptr = (const uint8_t *)h->url_pool;
+	m.url.len = req != NULL ? req->url_len : 0;
+	m.content_type.ptr = (const uint8_t *)h->content_type;
+	m.content_type.len = h->content_type_len;
+	m.charset = ctype_charset(h->content_type, h->content_type_len);
+	if (env->response != NULL) {
+		env->response(arg, &m, next != HS_START);
+	}
 	if (next != HS_START) {
-		m.status = h->status;
-		m.url.ptr = (const uint8_t *)h->url_pool;
-		m.url.len = req != NULL ? req->url_len : 0;
-		m.content_type.ptr = (const uint8_t *)h->content_type;
-		m.content_type.len = h->content_type_len;
-		m.charset = ctype_charset(h->content_type, h->content_type_len);
 		http_body_begin(h, env, &m, arg);
 		http_body_enter(d, next, d->length);
 	} else {

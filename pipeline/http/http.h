@@ -48,6 +48,12 @@ struct http_env {
 	 * a Content-Encoding other than gzip/x-gzip/deflate/identity (counted).
 	 * Then body_data any number of times, then body_end exactly once.
 	 */
+	/*
+	 * Optional: every final response, once its headers are read, before
+	 * body_begin; <has_body> as RFC 9112 §6.3 decides (not for HEAD, 204,
+	 * 304, or a length of 0).
+	 */
+	void (*response)(void *arg, const struct http_msg *m, bool has_body);
 	void (*body_begin)(void *arg, const struct http_msg *m);
 	void (*body_data)(void *arg, struct span data); /* decoded body bytes */
 	void (*body_end)(void *arg, bool complete);     /* complete: framing said it ended */

@@ -282,9 +282,9 @@ latency_run(char *prog, const struct fw_config *cfg, const struct wl_set *set,
 	memset(w, 0, sizeof(*w));
 	w->writer = writer;
 	{
-		struct engine_ops ops = {
-			worker_alert_get, worker_alert_submit, NULL, NULL, NULL, w
-		};
+		struct engine_ops ops = { .alert_get = worker_alert_get,
+			                  .alert_submit = worker_alert_submit,
+			                  .arg = w };
 
 		w->engine = engine_create(cfg, &ops, &w->c);
 	}
@@ -356,7 +356,10 @@ main(int argc, char **argv)
 	struct engine *e = NULL;
 	struct counters *cn = NULL;
 	struct pass p;
-	struct engine_ops ops = { pass_get, pass_submit, NULL, NULL, pass_scanned, &p };
+	struct engine_ops ops = { .alert_get = pass_get,
+		                  .alert_submit = pass_submit,
+		                  .item_scanned = pass_scanned,
+		                  .arg = &p };
 	double *tp = NULL, *tr = NULL, pipe_s, raw_s, wall0, wall_s;
 	long long matches = 0;
 	uint64_t q[3] = { 0, 0, 0 }, lat_alerts = 0, items_per_round, alerts_per_round;

@@ -22,6 +22,27 @@ static int n_alerts;
 static struct alert_rec spare;
 static int held;
 
+/* What http_seen reported. */
+#define MAX_RSP 8
+static struct engine_http rsps[MAX_RSP];
+static char rsp_urls[MAX_RSP][128];
+static int n_rsps;
+
+static void
+http_seen(void *arg, const struct engine_http *r)
+{
+	(void)arg;
+	if (n_rsps == MAX_RSP) {
+		CU_FAIL("too many responses");
+		return;
+	}
+	rsps[n_rsps] = *r;
+	snprintf(rsp_urls[n_rsps], sizeof(rsp_urls[0]), "%.*s", (int)r->url.len,
+	         (const char *)r->url.ptr);
+	CU_ASSERT_STRING_EQUAL(r->server, "198.18.0.10:80");
+	n_rsps++;
+}
+
 static struct alert_rec *
 get_rec(void *arg)
 {
@@ -146,6 +167,7 @@ static void
 reset(void)
 {
 	n_alerts = 0;
+	n_rsps = 0;
 	memset(&c, 0, sizeof(c));
 }
 
@@ -385,11 +407,43 @@ test_engine_reassembles_a_fragmented_tcp_segment(void)
 	CU_ASSERT_EQUAL(held, 0);
 }
 
+static void
+test_engine_reports_every_http_response(void)
+{
+	static const char req[] = "GET /a HTTP/1.1\r\nHost: w.example\r\n\r\n"
+	                          "GET /b HTTP/1.1\r\nHost: w.example\r\n\r\n";
+	static const char rsp[] = "HTTP/1.1 304 Not Modified\r\n\r\n"
+	                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                          "5\r\nhello\r\n0\r\n\r\n";
+	uint8_t f[2048];
+
+	reset();
+	packet(f, tcp_frame(f, 20, 40003, 10, 80, 99, 0x02, "", 0));
+	packet(f, tcp_frame(f, 10, 80, 20, 40003, 8999, 0x12, "", 0));
+	packet(f, tcp_frame(f, 20, 40003, 10, 80, 100, 0x18, req, strlen(req)));
+	packet(f, tcp_frame(f, 10, 80, 20, 40003, 9000, 0x18, rsp, strlen(rsp)));
+	CU_ASSERT_EQUAL_FATAL(n_rsps, 2);
+	CU_ASSERT_EQUAL(rsps[0].status, 304);
+	CU_ASSERT_FALSE(rsps[0].has_body);
+	CU_ASSERT_EQUAL(rsps[0].body_bytes, 0);
+	CU_ASSERT_STRING_EQUAL(rsp_urls[0], "http://w.example/a");
+	CU_ASSERT_EQUAL(rsps[1].status, 200);
+	CU_ASSERT(rsps[1].has_body && rsps[1].complete);
+	/* de-chunked */
+	CU_ASSERT_EQUAL(rsps[1].body_bytes, 5);
+	CU_ASSERT_STRING_EQUAL(rsp_urls[1], "http://w.example/b");
+	CU_ASSERT_STRING_EQUAL(rsps[1].client, "198.18.0.20:40003");
+	engine_flush(eng);
+}
+
 static int
 setup(void)
 {
 	static const char *const paths[] = { "../../configs/watchlists" };
-	struct engine_ops ops = { get_rec, submit_rec, &copy_ops, NULL, NULL, NULL };
+	struct engine_ops ops = { .alert_get = get_rec,
+		                  .alert_submit = submit_rec,
+		                  .tcp = &copy_ops,
+		                  .http_seen = http_seen };
 	char *err = NULL;
 
 	cfg = config_load(NULL, &err);
@@ -435,6 +489,7 @@ main(void)
 	CU_add_test(s, "parses UDP datagrams on feed ports only",
 	            test_engine_parses_udp_datagrams_on_feed_ports_only);
 	CU_add_test(s, "document reports the file", test_engine_document_reports_the_file);
+	CU_add_test(s, "reports every http response", test_engine_reports_every_http_response);
 	CU_add_test(s, "counts malformed frames", test_engine_counts_malformed_frames);
 	CU_add_test(s, "reassembles a fragmented UDP feed",
 	            test_engine_reassembles_a_fragmented_udp_feed);

@@ -906,7 +906,10 @@ static int
 setup(void)
 {
 	static const char *const paths[] = { "../../configs/watchlists" };
-	struct engine_ops ops = { get_rec, submit_rec, &copy_ops, item_seen, NULL };
+	struct engine_ops ops = { .alert_get = get_rec,
+		                  .alert_submit = submit_rec,
+		                  .tcp = &copy_ops,
+		                  .item_seen = item_seen };
 	char *err = NULL;
 
 	if (guard_mkdtemp(dir) != 0) {
