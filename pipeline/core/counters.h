@@ -25,8 +25,10 @@
 	X(decode_ip4, "IPv4 packets")                                                              \
 	X(decode_ip6, "IPv6 packets")                                                              \
 	X(decode_ip_bad, "malformed IP headers (length, version, checksum-free checks)")           \
-	X(decode_ip_frag, "IPv4 fragments seen (then reassembled)")                                \
-	X(decode_ip6_ext, "IPv6 packets with extension headers (dropped)")                         \
+	X(decode_ip_frag, "IPv4 and IPv6 fragments seen (then reassembled)")                       \
+	X(decode_ip6_ext, "IPv6 extension headers walked")                                         \
+	X(decode_ip6_unreadable, "IPv6 packets ending in ESP or No Next Header")                   \
+	X(decode_ip6_ext_bad, "IPv6 packets with truncated or too many extension headers")         \
 	X(decode_other_proto, "IP packets that are neither TCP nor UDP")                           \
 	X(decode_tcp, "TCP segments")                                                              \
 	X(decode_tcp_bad, "malformed TCP headers")                                                 \

@@ -11,6 +11,7 @@
 #define ETHERTYPE_QINQ_OLD 0x9100 /* pre-802.1ad QinQ, still seen on the wire */
 #define IP4_HLEN           20
 #define IP6_HLEN           40
+#define IP6_EXT_MAX        8 /* extension headers followed before the packet is called malformed */
 #define TCP_HLEN           20
 #define UDP_HLEN           8
 #define IP4_MF             0x2000 /* RFC 791: More Fragments flag */
@@ -27,31 +28,6 @@ static inline uint32_t
 rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/*
- * IPv6 next-header values that are extension headers (RFC 8200 §4, and the
- * IANA "IPv6 Extension Header Types" registry). We do not walk them yet.
- */
-static inline bool
-is_ip6_ext(uint8_t nh)
-{
-	switch (nh) {
-	case 0:   /* Hop-by-Hop Options */
-	case 43:  /* Routing */
-	case 44:  /* Fragment */
-	case 50:  /* ESP */
-	case 51:  /* AH */
-	case 60:  /* Destination Options */
-	case 135: /* Mobility */
-	case 139: /* HIP */
-	case 140: /* Shim6 */
-	case 253: /* experimentation (RFC 3692) */
-	case 254:
-		return true;
-	default:
-		return false;
-	}
 }
 
 /*
@@ -170,6 +146,80 @@ decode_ip4(struct counters *c, const uint8_t *ip, size_t len, struct decoded *ou
 	return decode_l4(c, ip + hlen, tot - hlen, out);
 }
 
+/*
+ * The chain of IPv6 extension headers (RFC 8200 §4) starting with Next
+ * Header <nh> at <p> (<len> bytes of payload). Hop-by-Hop, Routing,
+ * Destination Options and AH (RFC 4302 §2.2: its length counts 4-byte units)
+ * are skipped; a Fragment header makes the packet a DECODE_FRAG for
+ * net/ipfrag.h (an atomic fragment, RFC 6946, is read as unfragmented); ESP
+ * and anything else that is neither TCP nor UDP ends it. At most
+ * IP6_EXT_MAX headers: more is malformed.
+ */
+static enum decode_rc
+decode_ip6_chain(struct counters *c, uint8_t nh, const uint8_t *p, size_t len, struct decoded *out)
+{
+	int n;
+
+	for (n = 0; n < IP6_EXT_MAX; n++) {
+		size_t hl;
+
+		if (nh == DECODE_TCP || nh == DECODE_UDP) {
+			out->proto = nh;
+			return decode_l4(c, p, len, out);
+		}
+		if (nh != 0 && nh != 43 && nh != 44 && nh != 51 && nh != 60) {
+			/* ESP (50), No Next Header (59), or a protocol we do not read */
+			counters_inc(c, nh == 50 || nh == 59 ? CNT_decode_ip6_unreadable
+			                                     : CNT_decode_other_proto);
+			return DECODE_DROP;
+		}
+		if (len < 8) {
+			counters_inc(c, CNT_decode_ip6_ext_bad);
+			return DECODE_DROP;
+		}
+		counters_inc(c, CNT_decode_ip6_ext);
+		if (nh == 44) {
+			const uint16_t fo = rd16(p + 2);
+			const size_t off = fo & 0xFFF8u;
+			const bool more = (fo & 1u) != 0;
+
+			if (off == 0 && !more) {
+				nh = p[0];
+				p += 8;
+				len -= 8;
+				continue;
+			}
+			counters_inc(c, CNT_decode_ip_frag);
+			if (p[0] != DECODE_TCP && p[0] != DECODE_UDP) {
+				counters_inc(c, CNT_decode_other_proto);
+				return DECODE_DROP;
+			}
+			if (len == 8 || off + (len - 8) > IP4_MAX_PAYLOAD ||
+			    (more && (len - 8) % 8 != 0)) {
+				counters_inc(c, CNT_ip_frag_bad);
+				return DECODE_DROP;
+			}
+			out->proto = p[0];
+			out->ip_id = rd32(p + 4);
+			out->frag_off = (uint16_t)off;
+			out->frag_more = more;
+			out->payload.ptr = p + 8;
+			out->payload.len = len - 8;
+			return DECODE_FRAG;
+		}
+		hl = nh == 51 ? ((size_t)p[1] + 2) * 4 : ((size_t)p[1] + 1) * 8;
+		if (hl > len) {
+			counters_inc(c, CNT_decode_ip6_ext_bad);
+			return DECODE_DROP;
+		}
+		nh = p[0];
+		p += hl;
+		len -= hl;
+	}
+	counters_inc(c, CNT_decode_ip6_ext_bad);
+	return DECODE_DROP;
+}
+
 static enum decode_rc
 decode_ip6(struct counters *c, const uint8_t *ip, size_t len, struct decoded *out)
 {
@@ -188,15 +238,10 @@ decode_ip6(struct counters *c, const uint8_t *ip, size_t len, struct decoded *ou
 	}
 	counters_inc(c, CNT_decode_ip6);
 	nh = ip[6];
-	if (nh != DECODE_TCP && nh != DECODE_UDP) {
-		counters_inc(c, is_ip6_ext(nh) ? CNT_decode_ip6_ext : CNT_decode_other_proto);
-		return DECODE_DROP;
-	}
 	out->is_ip6 = true;
-	out->proto = nh;
 	memcpy(out->src, ip + 8, 16);
 	memcpy(out->dst, ip + 24, 16);
-	return decode_l4(c, ip + IP6_HLEN, plen, out);
+	return decode_ip6_chain(c, nh, ip + IP6_HLEN, plen, out);
 }
 
 enum decode_rc

@@ -1,7 +1,8 @@
 /*
  * Packet header decode: Ethernet, 802.1Q / QinQ, IPv4 (fragments are handed
- * to net/ipfrag.h), IPv6 (no extension headers yet, so no IPv6 fragments),
- * TCP, UDP. Plain C over the frame bytes; no DPDK type.
+ * to net/ipfrag.h), IPv6 with its extension headers (Hop-by-Hop, Routing,
+ * Destination Options, AH skipped; Fragment handed to net/ipfrag.h like an
+ * IPv4 fragment), TCP, UDP. Plain C over the frame bytes; no DPDK type.
  */
 #ifndef FW_DECODE_H
 #define FW_DECODE_H
@@ -15,7 +16,7 @@
 enum decode_rc {
 	DECODE_KEEP, /* a TCP or UDP packet: <out> is filled */
 	DECODE_DROP, /* not for us or malformed: counted in <c> */
-	DECODE_FRAG, /* a well-formed IPv4 fragment of a TCP or UDP datagram: see struct decoded */
+	DECODE_FRAG, /* a well-formed IPv4 or IPv6 fragment of a TCP or UDP datagram: see struct decoded */
 };
 
 #define DECODE_TCP 6
@@ -41,11 +42,12 @@ struct decoded {
 	uint32_t ack;
 	struct span payload; /* L4 payload inside the frame, trimmed to the IP length */
 	/*
-	 * DECODE_FRAG only (IPv4): the fragment's place in its datagram. <payload>
-	 * is then the fragment's IP payload (not an L4 payload) and the ports, seq
-	 * and flags are zero. RFC 791: the datagram is named by (src, dst, id, proto).
+	 * DECODE_FRAG only: the fragment's place in its datagram. <payload> is then
+	 * the fragment's IP payload (not an L4 payload; for IPv6, what follows the
+	 * Fragment header) and the ports, seq and flags are zero. RFC 791 and RFC
+	 * 8200 §4.5: the datagram is named by (src, dst, id, proto).
 	 */
-	uint16_t ip_id;
+	uint32_t ip_id;    /* IPv4: 16 bits; IPv6 (Fragment header): 32 */
 	uint16_t frag_off; /* in bytes (the header's 13-bit field times 8) */
 	bool frag_more;    /* MF: more fragments follow */
 };

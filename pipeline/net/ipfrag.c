@@ -21,9 +21,10 @@ struct range {
 };
 
 struct dg {
-	uint8_t src[4];
-	uint8_t dst[4];
-	uint16_t id;
+	uint8_t src[16]; /* IPv4 uses the first 4 bytes, rest zero (as struct decoded) */
+	uint8_t dst[16];
+	uint32_t id; /* IPv4: 16 bits; IPv6 Fragment header: 32 */
+	bool is_ip6;
 	uint8_t proto;
 	uint8_t n_ranges;
 	bool have_last;
@@ -54,24 +55,25 @@ struct ipfrag {
 };
 
 static inline uint32_t
-key_hash(const uint8_t *src, const uint8_t *dst, uint16_t id, uint8_t proto)
+key_hash(const struct decoded *d)
 {
-	uint32_t a, b;
-	uint64_t h;
+	uint64_t w[4], h;
 
-	memcpy(&a, src, 4);
-	memcpy(&b, dst, 4);
-	/* multiply-shift over the 96-bit key: enough spread for a bounded chained table */
-	h = ((uint64_t)a << 32 | b) * 0x9e3779b97f4a7c15ull;
-	h ^= ((uint64_t)id << 8 | proto) * 0xc2b2ae3d27d4eb4full;
+	memcpy(w, d->src, 16);
+	memcpy(w + 2, d->dst, 16);
+	/* multiply-shift over the key: enough spread for a bounded chained table */
+	h = (w[0] ^ w[1] * 0xff51afd7ed558ccdull) * 0x9e3779b97f4a7c15ull;
+	h ^= (w[2] ^ w[3] * 0xff51afd7ed558ccdull) * 0xc4ceb9fe1a85ec53ull;
+	h ^= ((uint64_t)d->ip_id << 9 | (uint64_t)d->is_ip6 << 8 | d->proto) *
+	     0xc2b2ae3d27d4eb4full;
 	return (uint32_t)(h >> 32);
 }
 
 static inline bool
-key_eq(const struct dg *g, const uint8_t *src, const uint8_t *dst, uint16_t id, uint8_t proto)
+key_eq(const struct dg *g, const struct decoded *d)
 {
-	return g->id == id && g->proto == proto && memcmp(g->src, src, 4) == 0 &&
-	       memcmp(g->dst, dst, 4) == 0;
+	return g->id == d->ip_id && g->proto == d->proto && g->is_ip6 == d->is_ip6 &&
+	       memcmp(g->src, d->src, 16) == 0 && memcmp(g->dst, d->dst, 16) == 0;
 }
 
 struct ipfrag *
@@ -153,8 +155,16 @@ static void
 dg_drop(struct ipfrag *t, uint32_t i)
 {
 	struct dg *g = &t->dg[i];
-	uint32_t *link = &t->bucket[key_hash(g->src, g->dst, g->id, g->proto) & t->hmask];
+	struct decoded key;
+	uint32_t *link;
 	uint32_t k;
+
+	memcpy(key.src, g->src, 16);
+	memcpy(key.dst, g->dst, 16);
+	key.ip_id = g->id;
+	key.is_ip6 = g->is_ip6;
+	key.proto = g->proto;
+	link = &t->bucket[key_hash(&key) & t->hmask];
 
 	while (*link != i + 1) {
 		link = &t->dg[*link - 1].hnext;
@@ -188,12 +198,12 @@ dg_drop(struct ipfrag *t, uint32_t i)
 static uint32_t
 lookup(struct ipfrag *t, const struct decoded *d, uint64_t now_ns)
 {
-	uint32_t h = key_hash(d->src, d->dst, d->ip_id, d->proto) & t->hmask;
+	uint32_t h = key_hash(d) & t->hmask;
 	uint32_t i = t->bucket[h];
 	struct dg *g;
 
 	while (i != 0) {
-		if (key_eq(&t->dg[i - 1], d->src, d->dst, d->ip_id, d->proto)) {
+		if (key_eq(&t->dg[i - 1], d)) {
 			return i - 1;
 		}
 		i = t->dg[i - 1].hnext;
@@ -205,9 +215,10 @@ lookup(struct ipfrag *t, const struct decoded *d, uint64_t now_ns)
 	i = t->free_dg - 1;
 	g = &t->dg[i];
 	t->free_dg = g->hnext;
-	memcpy(g->src, d->src, 4);
-	memcpy(g->dst, d->dst, 4);
+	memcpy(g->src, d->src, 16);
+	memcpy(g->dst, d->dst, 16);
 	g->id = d->ip_id;
+	g->is_ip6 = d->is_ip6;
 	g->proto = d->proto;
 	g->first_ns = now_ns;
 	g->hnext = t->bucket[h];

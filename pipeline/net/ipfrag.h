@@ -1,5 +1,6 @@
 /*
- * IPv4 fragment reassembly (RFC 791 §3.2, RFC 815), one table per worker.
+ * IPv4 and IPv6 fragment reassembly (RFC 791 §3.2, RFC 815, RFC 8200 §4.5),
+ * one table per worker.
  *
  * decode_packet() returns DECODE_FRAG for a well-formed fragment of a TCP or
  * UDP datagram; ipfrag_add() files it under (src, dst, id, proto) and, when
@@ -31,8 +32,9 @@
  * fragments arrive, so a few large ones can share the arena with many small
  * ones. At the default 1024 datagrams: 8 MiB arena + ~0.5 MiB of slots.
  *
- * IPv6 fragments (the Fragment extension header, RFC 8200 §4.5) are not
- * handled: decode counts them as decode_ip6_ext and drops them.
+ * IPv6 fragments (the Fragment extension header, RFC 8200 §4.5) come the
+ * same way, named by (src, dst, 32-bit id, proto); the two families never
+ * share a datagram.
  */
 #ifndef FW_IPFRAG_H
 #define FW_IPFRAG_H

@@ -123,9 +123,10 @@ decode_guarded(struct counters *c, const uint8_t *buf, size_t len, struct decode
 }
 
 static const enum counter_id drop_counters[] = {
-	CNT_decode_eth_short,   CNT_decode_vlan_short, CNT_decode_not_ip,
-	CNT_decode_ip_bad,      CNT_ip_frag_bad,       CNT_decode_ip6_ext,
-	CNT_decode_other_proto, CNT_decode_tcp_bad,    CNT_decode_udp_bad,
+	CNT_decode_eth_short,      CNT_decode_vlan_short,  CNT_decode_not_ip,
+	CNT_decode_ip_bad,         CNT_ip_frag_bad,        CNT_decode_ip6_ext_bad,
+	CNT_decode_ip6_unreadable, CNT_decode_other_proto, CNT_decode_tcp_bad,
+	CNT_decode_udp_bad,
 };
 
 static uint64_t
@@ -499,19 +500,101 @@ test_decode_other_protocols_dropped(void)
 	expect_drop(buf, len, CNT_decode_other_proto);
 }
 
-static void
-test_decode_ip6_extension_headers_dropped(void)
+/*
+ * Inserts extension header <type> (<hl> bytes, <hdr>, its Next Header byte
+ * filled in here) right after the IPv6 header at <l3>. Returns the new length.
+ */
+static size_t
+insert_ext(uint8_t *buf, size_t len, size_t l3, uint8_t type, const uint8_t *hdr, size_t hl)
 {
-	static const uint8_t ext[] = { 0, 43, 44, 60, 51, 50 };
+	uint8_t *ip = buf + l3;
+
+	memmove(ip + 40 + hl, ip + 40, len - l3 - 40);
+	memcpy(ip + 40, hdr, hl);
+	ip[40] = ip[6];
+	ip[6] = type;
+	wr16(ip + 4, (uint16_t)(((unsigned)ip[4] << 8 | ip[5]) + hl));
+	return len + hl;
+}
+
+static void
+test_decode_ip6_extension_headers_walked(void)
+{
+	static const uint8_t opts[8] = { 0, 0, 1, 4, 0, 0, 0, 0 }; /* PadN */
+	static const uint8_t routing[24] = { 0, 2, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t ah[16] = { 0, 2 }; /* (2 + 2) x 4 bytes */
+	static const uint8_t atomic[8] = { 0 }; /* offset 0, M 0 */
 	struct frame_spec fs = { .payload = "some bytes here", .ip6 = true };
 	uint8_t buf[1600];
-	size_t i, l3, len;
+	struct counters c;
+	struct decoded d;
+	size_t l3, len;
 
-	for (i = 0; i < sizeof(ext); i++) {
-		len = build(buf, &fs, &l3);
-		buf[l3 + 6] = ext[i];
-		expect_drop(buf, len, CNT_decode_ip6_ext);
+	len = build(buf, &fs, &l3);
+	len = insert_ext(buf, len, l3, 44, atomic, sizeof(atomic));
+	len = insert_ext(buf, len, l3, 51, ah, sizeof(ah));
+	len = insert_ext(buf, len, l3, 60, opts, sizeof(opts));
+	len = insert_ext(buf, len, l3, 43, routing, sizeof(routing));
+	len = insert_ext(buf, len, l3, 0, opts, sizeof(opts));
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL_FATAL(decode_guarded(&c, buf, len, &d), DECODE_KEEP);
+	CU_ASSERT_EQUAL(d.proto, DECODE_TCP);
+	CU_ASSERT_EQUAL(d.dport, 80);
+	CU_ASSERT(d.payload.len == 15 && memcmp(d.payload.ptr, "some bytes here", 15) == 0);
+	CU_ASSERT_EQUAL(c.v[CNT_decode_ip6_ext], 5);
+	CU_ASSERT_EQUAL(drops(&c), 0);
+
+	/* ESP and No Next Header: nothing we can read follows. */
+	len = build(buf, &fs, &l3);
+	buf[l3 + 6] = 50;
+	expect_drop(buf, len, CNT_decode_ip6_unreadable);
+	buf[l3 + 6] = 59;
+	expect_drop(buf, len, CNT_decode_ip6_unreadable);
+	/* A header longer than the packet. */
+	len = build(buf, &fs, &l3);
+	len = insert_ext(buf, len, l3, 60, opts, sizeof(opts));
+	buf[l3 + 41] = 200;
+	expect_drop(buf, len, CNT_decode_ip6_ext_bad);
+}
+
+static void
+test_decode_ip6_chain_limit_and_fragments(void)
+{
+	static const uint8_t opts[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
+	struct frame_spec fs = { .payload = "0123456789abcdef", .ip6 = true, .proto = DECODE_UDP };
+	uint8_t frag[8] = { 0 };
+	uint8_t buf[1600];
+	struct counters c;
+	struct decoded d;
+	size_t l3, len;
+	int i;
+
+	len = build(buf, &fs, &l3);
+	for (i = 0; i < 9; i++) {
+		len = insert_ext(buf, len, l3, 60, opts, sizeof(opts));
 	}
+	expect_drop(buf, len, CNT_decode_ip6_ext_bad);
+
+	/* The first of several fragments: offset 0, M set, id 0xdeadbeef. */
+	len = build(buf, &fs, &l3);
+	wr16(frag + 2, 0x0001);
+	wr32(frag + 4, 0xdeadbeefu);
+	len = insert_ext(buf, len, l3, 44, frag, sizeof(frag));
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL_FATAL(decode_guarded(&c, buf, len, &d), DECODE_FRAG);
+	CU_ASSERT(d.is_ip6);
+	CU_ASSERT_EQUAL(d.proto, DECODE_UDP);
+	CU_ASSERT_EQUAL(d.ip_id, 0xdeadbeefu);
+	CU_ASSERT_EQUAL(d.frag_off, 0);
+	CU_ASSERT(d.frag_more);
+	/* the UDP header and payload, 8 + 16 bytes: a multiple of 8, as a non-last fragment's */
+	CU_ASSERT_EQUAL(d.payload.len, 24);
+	/* A later one, offset 24, the last. */
+	wr16(buf + l3 + 40 + 2, 24);
+	CU_ASSERT_EQUAL(decode_guarded(&c, buf, len, &d), DECODE_FRAG);
+	CU_ASSERT_EQUAL(d.frag_off, 24);
+	CU_ASSERT_FALSE(d.frag_more);
+	CU_ASSERT_EQUAL(drops(&c), 0);
 }
 
 static void
@@ -654,7 +737,8 @@ main(void)
 	CU_add_test(s, "L4 of a reassembled payload, same parser",
 	            test_decode_l4_payload_same_parser);
 	CU_add_test(s, "other protocols dropped", test_decode_other_protocols_dropped);
-	CU_add_test(s, "IPv6 extension headers dropped", test_decode_ip6_extension_headers_dropped);
+	CU_add_test(s, "IPv6 extension headers walked", test_decode_ip6_extension_headers_walked);
+	CU_add_test(s, "IPv6 chain limit and fragments", test_decode_ip6_chain_limit_and_fragments);
 	CU_add_test(s, "IPv6 bad headers", test_decode_ip6_bad_headers);
 	CU_add_test(s, "TCP bad data offset", test_decode_tcp_bad_data_offset);
 	CU_add_test(s, "TCP header past IP length", test_decode_tcp_header_past_ip_length);

@@ -334,6 +334,46 @@ test_ipfrag_inconsistent_fragments_dropped(void)
 	check_idle();
 }
 
+/* The same ids from an IPv4 and an IPv6 pair, and IPv6 ids past 16 bits, never mix. */
+static void
+test_ipfrag_ip6_keys_are_their_own(void)
+{
+	static const uint8_t src6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	const uint32_t ids[2] = { 0x00010007u, 0x00020007u };
+	struct decoded d;
+	struct span out;
+	int k;
+
+	table(1024, IPFRAG_MAX_BYTES);
+	/* IPv4 datagram 7 starts; then two IPv6 datagrams whose ids end in 7 too */
+	CU_ASSERT_EQUAL(add(7, 0, 1480, true, &out), IPFRAG_HELD);
+	for (k = 0; k < 2; k++) {
+		memset(&d, 0, sizeof(d));
+		d.is_ip6 = true;
+		d.proto = DECODE_UDP;
+		memcpy(d.src, src6, 16);
+		memcpy(d.dst, dst6, 16);
+		d.ip_id = ids[k];
+		d.frag_more = true;
+		d.payload.ptr = dgram;
+		d.payload.len = 1448;
+		CU_ASSERT_EQUAL(ipfrag_add(t, &d, 0, &out), IPFRAG_HELD);
+	}
+	CU_ASSERT_EQUAL(ipfrag_pending(t), 3);
+	/* the second IPv6 datagram ends: only its own first fragment joins it */
+	d.frag_off = 1448;
+	d.frag_more = false;
+	d.payload.ptr = dgram + 1448;
+	d.payload.len = 100;
+	CU_ASSERT_EQUAL_FATAL(ipfrag_add(t, &d, 0, &out), IPFRAG_DONE);
+	CU_ASSERT(is_dgram(out, 1548));
+	CU_ASSERT_EQUAL(ipfrag_pending(t), 2);
+	CU_ASSERT_EQUAL(add(7, 1480, 20, false, &out), IPFRAG_DONE);
+	CU_ASSERT(is_dgram(out, 1500));
+	CU_ASSERT_EQUAL(ipfrag_pending(t), 1);
+}
+
 int
 main(void)
 {
@@ -344,6 +384,7 @@ main(void)
 	CU_initialize_registry();
 	s = CU_add_suite("ipfrag", NULL, NULL);
 	CU_add_test(s, "in order", test_ipfrag_in_order);
+	CU_add_test(s, "IPv6 keys are their own", test_ipfrag_ip6_keys_are_their_own);
 	CU_add_test(s, "reverse order", test_ipfrag_reverse_order);
 	CU_add_test(s, "largest datagram", test_ipfrag_largest_datagram);
 	CU_add_test(s, "interleaved datagrams kept apart",
