@@ -41,7 +41,7 @@
 	X(ip_frag_bad, "malformed or inconsistent IPv4 fragments (datagram dropped)")              \
 	/* flow */                                                                                 \
 	X(flow_created, "flows created")                                                           \
-	X(flow_full, "packets dropped because the flow table was full")                            \
+	X(flow_evicted, "flows evicted, idle the longest first, to make room in a full table")     \
 	X(flow_expired, "flows evicted after the idle timeout")                                    \
 	X(flow_closed, "flows ended by FIN or RST on both sides")                                  \
 	/* tcp stream */                                                                           \

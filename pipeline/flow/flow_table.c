@@ -280,8 +280,13 @@ flow_table_lookup(struct flow_table *ft, const struct flow_key *key, uint64_t no
 		return NULL;
 	}
 	if (ft->free_head == NIL) {
-		counters_inc(ft->c, CNT_flow_full);
-		return NULL;
+		/*
+		 * Full: the flow idle the longest makes room (Suricata's "emergency"
+		 * mode does the same). A flood of new flows then churns among
+		 * itself, while flows that keep talking stay at the LRU's tail.
+		 */
+		evict(ft, ft->lru_head);
+		counters_inc(ft->c, CNT_flow_evicted);
 	}
 	i = ft->free_head;
 	ft->free_head = ft->e[i].next;

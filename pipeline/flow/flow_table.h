@@ -59,8 +59,9 @@ void flow_key_make(struct flow_key *key, const uint8_t *src, const uint8_t *dst,
 /*
  * Find the flow for <key>, touching its last-seen time with <now_ns>. With
  * <create> and no such flow, make one (user area zeroed, *created = true).
- * Returns the user area, or NULL (not found, or table full: counted as
- * flow_full). <created> may be NULL.
+ * When the table is full, the flow idle the longest is evicted first (through
+ * the evict callback, counted as flow_evicted) to make room. Returns the user
+ * area, or NULL if not found and not <create>. <created> may be NULL.
  */
 void *flow_table_lookup(struct flow_table *ft, const struct flow_key *key, uint64_t now_ns,
                         bool create, bool *created);

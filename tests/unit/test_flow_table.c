@@ -192,34 +192,34 @@ test_flow_user_area_zeroed_on_create(void)
 }
 
 static void
-test_flow_full_table_refuses_and_counts(void)
+test_flow_full_table_evicts_the_longest_idle(void)
 {
+	struct evict_log *log = calloc(1, sizeof(*log));
 	struct counters c;
 	struct flow_table *ft;
 	uint32_t i;
 
 	memset(&c, 0, sizeof(c));
-	ft = flow_table_create(8, sizeof(struct user), 1000, NULL, NULL, &c);
+	ft = flow_table_create(8, sizeof(struct user), 1000, log_evict, log, &c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ft);
 	for (i = 0; i < 8; i++) {
-		CU_ASSERT_PTR_NOT_NULL(open_flow(ft, i, 1));
+		CU_ASSERT_PTR_NOT_NULL(open_flow(ft, i, 1 + i));
 	}
-	CU_ASSERT_PTR_NULL(open_flow(ft, 100, 1));
-	CU_ASSERT_PTR_NULL(open_flow(ft, 101, 1));
-	CU_ASSERT_EQUAL(c.v[CNT_flow_full], 2);
-	CU_ASSERT_EQUAL(c.v[CNT_flow_created], 8);
+	/* flow 0 keeps talking; flow 1 is now the one idle the longest */
+	CU_ASSERT_PTR_NOT_NULL(find_flow(ft, 0, 20));
+	CU_ASSERT_PTR_NOT_NULL(open_flow(ft, 100, 21));
+	CU_ASSERT_PTR_NOT_NULL(open_flow(ft, 101, 22));
+	CU_ASSERT_EQUAL(c.v[CNT_flow_evicted], 2);
+	CU_ASSERT_EQUAL(log->n, 2);
+	CU_ASSERT_EQUAL(log->ids[0], 1);
+	CU_ASSERT_EQUAL(log->ids[1], 2);
 	CU_ASSERT_EQUAL(flow_table_count(ft), 8);
-	/* existing flows are still found while full */
-	for (i = 0; i < 8; i++) {
-		struct user *u = find_flow(ft, i, 2);
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(u);
-		CU_ASSERT_EQUAL(u->id, i);
-	}
-	/* a freed slot takes the next flow */
-	flow_table_remove(ft, find_flow(ft, 3, 3));
-	CU_ASSERT_PTR_NOT_NULL(open_flow(ft, 100, 3));
+	CU_ASSERT_PTR_NOT_NULL(find_flow(ft, 0, 23));
+	CU_ASSERT_PTR_NULL(find_flow(ft, 1, 23));
+	CU_ASSERT_PTR_NULL(find_flow(ft, 2, 23));
+	CU_ASSERT_PTR_NOT_NULL(find_flow(ft, 100, 23));
 	flow_table_free(ft);
+	free(log);
 }
 
 static void
@@ -313,6 +313,7 @@ test_flow_random_churn_matches_reference(void)
 {
 	enum { MAXF = 200, IDS = 600, OPS = 200000 };
 	static bool live[IDS];
+	static uint32_t touched[IDS]; /* the op that last touched a live id: the LRU's order */
 	struct evict_log *log = calloc(1, sizeof(*log));
 	struct counters c;
 	struct flow_table *ft;
@@ -320,7 +321,7 @@ test_flow_random_churn_matches_reference(void)
 
 	memset(live, 0, sizeof(live));
 	memset(&c, 0, sizeof(c));
-	/* a small table with many keys: long chains, slot reuse, and frequent full refusals */
+	/* a small table with many keys: long chains, slot reuse, and frequent evictions when full */
 	ft = flow_table_create(MAXF, sizeof(struct user), 1u << 30, log_evict, log, &c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ft);
 	for (op = 0; op < OPS; op++) {
@@ -329,16 +330,31 @@ test_flow_random_churn_matches_reference(void)
 		id = rnd(&seed) % IDS;
 		switch (rnd(&seed) % 3) {
 		case 0:
-			u = open_flow(ft, id, op);
-			if (live[id] || n_live < MAXF) {
-				CU_ASSERT_PTR_NOT_NULL_FATAL(u);
-				CU_ASSERT_EQUAL(u->id, id);
-				if (!live[id]) {
-					live[id] = true;
-					n_live++;
+			if (!live[id] && n_live == MAXF) {
+				/* the model's victim: the live id touched the longest ago */
+				uint32_t victim = IDS, k;
+
+				for (k = 0; k < IDS; k++) {
+					if (live[k] &&
+					    (victim == IDS || touched[k] < touched[victim])) {
+						victim = k;
+					}
 				}
+				live[victim] = false;
+				n_live--;
+				log->n = 0;
+				u = open_flow(ft, id, op);
+				CU_ASSERT_EQUAL_FATAL(log->n, 1);
+				CU_ASSERT_EQUAL(log->ids[0], victim);
 			} else {
-				CU_ASSERT_PTR_NULL(u);
+				u = open_flow(ft, id, op);
+			}
+			CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+			CU_ASSERT_EQUAL(u->id, id);
+			touched[id] = op;
+			if (!live[id]) {
+				live[id] = true;
+				n_live++;
 			}
 			break;
 		case 1:
@@ -346,6 +362,7 @@ test_flow_random_churn_matches_reference(void)
 			if (live[id]) {
 				CU_ASSERT_PTR_NOT_NULL_FATAL(u);
 				CU_ASSERT_EQUAL(u->id, id);
+				log->n = 0;
 				flow_table_remove(ft, u);
 				live[id] = false;
 				n_live--;
@@ -356,6 +373,9 @@ test_flow_random_churn_matches_reference(void)
 		default:
 			u = find_flow(ft, id, op);
 			CU_ASSERT_EQUAL(u != NULL, live[id]);
+			if (u != NULL) {
+				touched[id] = op;
+			}
 			break;
 		}
 		if (op % 10007 == 0) {
@@ -365,12 +385,13 @@ test_flow_random_churn_matches_reference(void)
 				CU_ASSERT_EQUAL_FATAL(u != NULL, live[i]);
 				if (u != NULL) {
 					CU_ASSERT_EQUAL(u->id, i);
+					touched[i] = op;
 				}
 			}
 		}
 	}
 	CU_ASSERT_EQUAL(flow_table_count(ft), n_live);
-	CU_ASSERT(c.v[CNT_flow_full] > 0);
+	CU_ASSERT(c.v[CNT_flow_evicted] > 0);
 	flow_table_free(ft);
 	free(log);
 }
@@ -399,7 +420,8 @@ main(void)
 	CU_add_test(s, "lookup without create does not insert",
 	            test_flow_lookup_without_create_does_not_insert);
 	CU_add_test(s, "user area zeroed on create", test_flow_user_area_zeroed_on_create);
-	CU_add_test(s, "full table refuses and counts", test_flow_full_table_refuses_and_counts);
+	CU_add_test(s, "full table evicts the longest idle",
+	            test_flow_full_table_evicts_the_longest_idle);
 	CU_add_test(s, "expire evicts only idle flows", test_flow_expire_evicts_only_idle_flows);
 	CU_add_test(s, "remove and flush call evict", test_flow_remove_and_flush_call_evict);
 	CU_add_test(s, "random churn matches reference", test_flow_random_churn_matches_reference);
