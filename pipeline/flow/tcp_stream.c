@@ -182,9 +182,15 @@ skip_hole(struct tcp_stream *s, const struct tcp_stream_env *env, tcp_stream_dat
           void *arg)
 {
 	if (s->ooo != NULL && seq_gt(s->ooo->seq, s->next_seq)) {
-		counters_inc(env->c, CNT_tcp_gap);
-		announce_gap(s->ooo->seq - s->next_seq, data_fn, arg);
-		s->next_seq = s->ooo->seq;
+		/* the stream's bytes end at a FIN: a hole never runs past it */
+		uint32_t to =
+		        s->fin_seen && seq_lt(s->fin_seq, s->ooo->seq) ? s->fin_seq : s->ooo->seq;
+
+		if (seq_gt(to, s->next_seq)) {
+			counters_inc(env->c, CNT_tcp_gap);
+			announce_gap(to - s->next_seq, data_fn, arg);
+			s->next_seq = to;
+		}
 	}
 	drain(s, env, data_fn, arg);
 }
@@ -317,6 +323,10 @@ tcp_stream_segment(struct tcp_stream *s, const struct tcp_stream_env *env, uint3
 	if ((flags & DECODE_TH_FIN) != 0 && !s->fin_seen) {
 		s->fin_seen = true;
 		s->fin_seq = seq + len;
+	}
+	if (s->fin_seen && seq_lt(s->fin_seq, seq + len)) {
+		/* bytes past the FIN are not stream data: not held, and no hole reaches them */
+		len = seq_lt(s->fin_seq, seq) ? 0 : s->fin_seq - seq;
 	}
 	if (len > 0) {
 		take(s, env, seq, payload.ptr, len, ref, data_fn, arg);

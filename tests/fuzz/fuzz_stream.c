@@ -140,6 +140,8 @@ on_data(void *arg, struct span data)
 
 	check(d->closes == 0 && d->started && data.len > 0 && data.len <= UINT32_MAX);
 	if (data.ptr == NULL) {
+		/* a hole, like data, never runs past the FIN */
+		check(!d->fin_seen || seq_le(d->expect + (uint32_t)data.len, d->fin_seq));
 		d->expect += (uint32_t)data.len;
 		return;
 	}

@@ -741,6 +741,44 @@ test_tcp_every_permutation_under_limit_stays_bounded(void)
 	check_permutations(0xfffffff0u, 1);
 }
 
+static void
+test_tcp_no_hole_or_hold_past_the_fin(void)
+{
+	struct tcp_seg_pool *pool = tcp_seg_pool_create(8);
+	struct rig r;
+
+	/* nothing may be held: a segment past the FIN would otherwise be a hole's end */
+	rig_init(&r, pool, 0, 4096);
+	reset_refs();
+	send(&r, 999, SY, "");
+	send(&r, 1100, FI, "");
+	send(&r, 1200, A, "junk past the FIN");
+	CU_ASSERT_EQUAL(r.k.gaps, 0);
+	CU_ASSERT_EQUAL(r.s.next_seq, 1000);
+	CU_ASSERT_EQUAL(holds, 0);
+	/* the missing 100 bytes come: delivered, then the FIN closes the stream */
+	send_n(&r, 1000, A,
+	       "0123456789012345678901234567890123456789012345678901234567890123456789"
+	       "012345678901234567890123456789",
+	       100);
+	CU_ASSERT_EQUAL(r.k.len, 100);
+	CU_ASSERT_EQUAL(r.k.closes, 1);
+
+	/* a segment held before the FIN arrived lies past it: the hole stops at the FIN */
+	rig_init(&r, pool, 4, 4096);
+	reset_refs();
+	send(&r, 999, SY, "");
+	send(&r, 1200, A, "junk past the FIN");
+	send(&r, 1100, FI, "");
+	finish(&r);
+	CU_ASSERT_EQUAL(r.k.gaps, 1);
+	CU_ASSERT_EQUAL(r.k.gap_bytes, 100);
+	CU_ASSERT_EQUAL(r.k.len, 0);
+	CU_ASSERT_EQUAL(r.k.closes, 1);
+	CU_ASSERT_EQUAL(holds, releases);
+	tcp_seg_pool_free(pool);
+}
+
 int
 main(void)
 {
@@ -780,6 +818,7 @@ main(void)
 	            test_tcp_finish_skips_holes_and_closes_once);
 	CU_add_test(s, "pool exhaustion skips hole", test_tcp_pool_exhaustion_skips_hole);
 	CU_add_test(s, "failed hold counts limit", test_tcp_failed_hold_counts_limit);
+	CU_add_test(s, "no hole or hold past the FIN", test_tcp_no_hole_or_hold_past_the_fin);
 	CU_add_test(s, "every permutation yields same stream",
 	            test_tcp_every_permutation_yields_same_stream);
 	CU_add_test(s, "every permutation under limit stays bounded",
