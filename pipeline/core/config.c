@@ -48,6 +48,7 @@ static const struct key keys[] = {
 	{ "limits.max_body", K_U64, OFF(max_body), 0, 1024, 1ull << 34 },
 	{ "limits.max_item", K_U32, OFF(max_item), 0, 1024, 1u << 24 },
 	{ "limits.feed_parsers", K_U32, OFF(feed_parsers), 0, 1, 1u << 20 },
+	{ "limits.http_sessions", K_U32, OFF(http_sessions), 0, 1, 1u << 24 },
 	{ "limits.gzip_streams", K_U32, OFF(gzip_streams), 0, 1, 1u << 20 },
 	{ "limits.alert_pool", K_U32, OFF(alert_pool), 0, 64, 1u << 20 },
 	{ "limits.alert_ring", K_U32, OFF(alert_ring), 0, 64, 1u << 20 },
@@ -91,6 +92,7 @@ defaults(struct fw_config *cfg)
 	cfg->max_body = 64ull << 20;
 	cfg->max_item = 128u << 10;
 	cfg->feed_parsers = 128;
+	cfg->http_sessions = 16384;
 	cfg->gzip_streams = 128;
 	cfg->alert_pool = 4095;
 	cfg->alert_ring = 4096;

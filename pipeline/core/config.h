@@ -32,6 +32,7 @@ struct fw_config {
 	uint64_t max_body;
 	uint32_t max_item;
 	uint32_t feed_parsers;
+	uint32_t http_sessions; /* flows with payload parsed at once per worker */
 	uint32_t gzip_streams;
 	uint32_t alert_pool;
 	uint32_t alert_ring;

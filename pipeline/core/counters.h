@@ -53,6 +53,7 @@
 	X(tcp_rst, "RST segments")                                                                 \
 	/* http */                                                                                 \
 	X(http_requests, "HTTP requests parsed")                                                   \
+	X(http_sessions_full, "flows whose payload went unparsed: every HTTP session was in use")  \
 	X(http_responses, "HTTP responses parsed")                                                 \
 	X(http_bad_request, "malformed HTTP requests (flow bypassed)")                             \
 	X(http_bad_response, "malformed HTTP responses (flow bypassed)")                           \

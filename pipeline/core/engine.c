@@ -21,17 +21,28 @@
 /* Bytes of transient TCP payload copied for held segments at once, per engine. */
 #define ENGINE_COPY_HOLD_MAX (16u << 20)
 
+/*
+ * The HTTP state of a flow that carries payload, from a pool sized by
+ * limits.http_sessions: most flows a monitor sees (scans, SYN floods,
+ * handshakes) never do, so they cost only struct engine_flow.
+ */
+struct engine_app {
+	struct http_conn http;
+	struct feed_parser *feed; /* the response body being parsed, if any */
+	uint16_t url_len;
+	uint16_t rsp_status;    /* the response whose body is being read */
+	uint32_t next_free;     /* the pool's free list */
+	uint64_t rsp_bytes;     /* its decoded body bytes so far */
+	char url[HTTP_MAX_URL]; /* the feed URL of the body being parsed */
+};
+
 /* What the engine keeps per flow: the flow table's user area. */
 struct engine_flow {
 	struct tcp_stream dir[2]; /* indexed by direction: 0 = from key.addr[0] */
-	struct http_conn http;
-	struct feed_parser *feed; /* the response body being parsed, if any */
+	struct engine_app *app;   /* NULL until the first payload byte */
 	int8_t client;            /* which key endpoint is the HTTP client; -1 unknown */
 	uint8_t closed;           /* bit per direction */
-	uint16_t url_len;
-	uint16_t rsp_status;    /* the response whose body is being read */
-	uint64_t rsp_bytes;     /* its decoded body bytes so far */
-	char url[HTTP_MAX_URL]; /* the feed URL of the body being parsed */
+	bool no_app;              /* payload came when the pool was empty: not parsed */
 };
 
 /*
@@ -82,6 +93,8 @@ struct engine {
 	uint64_t ts_ns;
 	uint64_t mono_ns;
 	struct engine_flow *cur;
+	struct engine_app *apps; /* limits.http_sessions of them */
+	uint32_t app_free;       /* first free + 1; 0: none */
 	const struct flow_key *cur_key;
 	int cur_dir;
 	/* a UDP datagram being parsed (cur is NULL then) */
@@ -191,7 +204,7 @@ on_match(void *arg, const struct wl_match *m)
 	                                            : it->field[FEED_F_CONTENT];
 	alert_copy_text(r->excerpt, sizeof(r->excerpt), excerpt);
 	if (e->cur != NULL) {
-		struct span url = { (const uint8_t *)e->cur->url, e->cur->url_len };
+		struct span url = { (const uint8_t *)e->cur->app->url, e->cur->app->url_len };
 
 		alert_copy_text(r->feed_url, sizeof(r->feed_url), url);
 	} else {
@@ -211,8 +224,8 @@ on_item(void *arg, const struct feed_item *it)
 	struct wl_item wi;
 
 	if (e->ops.item_seen != NULL) {
-		struct span url = e->cur != NULL ? (struct span){ (const uint8_t *)e->cur->url,
-			                                          e->cur->url_len }
+		struct span url = e->cur != NULL ? (struct span){ (const uint8_t *)e->cur->app->url,
+			                                          e->cur->app->url_len }
 		                                 : span_str(e->udp_url);
 
 		e->ops.item_seen(e->ops.arg, it, url);
@@ -228,7 +241,7 @@ on_item(void *arg, const struct feed_item *it)
 	wi.field[WL_FIELD_CATEGORY] = it->field[FEED_F_CATEGORY];
 	wi.field[WL_FIELD_URL] = it->field[FEED_F_LINK];
 	if (e->cur != NULL) {
-		wi.field[WL_FIELD_HOST] = url_host(e->cur->url, e->cur->url_len);
+		wi.field[WL_FIELD_HOST] = url_host(e->cur->app->url, e->cur->app->url_len);
 	} else {
 		wi.field[WL_FIELD_HOST] = url_host(e->udp_url, strlen(e->udp_url));
 	}
@@ -263,17 +276,18 @@ report_http(struct engine *e, bool has_body, bool complete)
 {
 	const struct flow_key *k = e->cur_key;
 	struct engine_flow *f = e->cur;
+	struct engine_app *a = f->app;
 	char server[ALERT_SHORT_LEN], client[ALERT_SHORT_LEN];
 	struct engine_http r;
 	int srv = f->client >= 0 ? !f->client : !e->cur_dir;
 
 	fmt_endpoint(server, sizeof(server), k->addr[srv], k->port[srv], k->is_ip6);
 	fmt_endpoint(client, sizeof(client), k->addr[!srv], k->port[!srv], k->is_ip6);
-	r.status = f->rsp_status;
-	r.url = (struct span){ (const uint8_t *)f->url, f->url_len };
+	r.status = a->rsp_status;
+	r.url = (struct span){ (const uint8_t *)a->url, a->url_len };
 	r.server = server;
 	r.client = client;
-	r.body_bytes = f->rsp_bytes;
+	r.body_bytes = a->rsp_bytes;
 	r.has_body = has_body;
 	r.complete = complete;
 	e->ops.http_seen(e->ops.arg, &r);
@@ -283,11 +297,11 @@ static void
 on_response(void *arg, const struct http_msg *m, bool has_body)
 {
 	struct engine *e = arg;
-	struct engine_flow *f = e->cur;
+	struct engine_app *a = e->cur->app;
 
-	f->url_len = (uint16_t)alert_copy_text(f->url, sizeof(f->url), m->url);
-	f->rsp_status = (uint16_t)m->status;
-	f->rsp_bytes = 0;
+	a->url_len = (uint16_t)alert_copy_text(a->url, sizeof(a->url), m->url);
+	a->rsp_status = (uint16_t)m->status;
+	a->rsp_bytes = 0;
 	if (!has_body && e->ops.http_seen != NULL) {
 		report_http(e, false, true);
 	}
@@ -297,17 +311,17 @@ static void
 on_body_begin(void *arg, const struct http_msg *m)
 {
 	struct engine *e = arg;
-	struct engine_flow *f = e->cur;
+	struct engine_app *a = e->cur->app;
 
-	feed_parser_close(f->feed);
-	f->feed = NULL;
+	feed_parser_close(a->feed);
+	a->feed = NULL;
 	if (never_a_feed(m->content_type)) {
 		counters_inc(e->c, CNT_http_not_feed);
 		return;
 	}
-	f->feed = feed_parser_open(e->feed_env, m->charset, e);
-	if (f->feed != NULL) {
-		feed_parser_set_url(f->feed, (struct span){ (const uint8_t *)f->url, f->url_len });
+	a->feed = feed_parser_open(e->feed_env, m->charset, e);
+	if (a->feed != NULL) {
+		feed_parser_set_url(a->feed, (struct span){ (const uint8_t *)a->url, a->url_len });
 	}
 }
 
@@ -316,9 +330,11 @@ on_body_data(void *arg, struct span data)
 {
 	struct engine *e = arg;
 
-	e->cur->rsp_bytes += data.len;
-	if (e->cur->feed != NULL) {
-		feed_parser_data(e->cur->feed, data);
+	struct engine_app *a = e->cur->app;
+
+	a->rsp_bytes += data.len;
+	if (a->feed != NULL) {
+		feed_parser_data(a->feed, data);
 	}
 }
 
@@ -327,11 +343,34 @@ on_body_end(void *arg, bool complete)
 {
 	struct engine *e = arg;
 
-	feed_parser_close(e->cur->feed);
-	e->cur->feed = NULL;
+	feed_parser_close(e->cur->app->feed);
+	e->cur->app->feed = NULL;
 	if (e->ops.http_seen != NULL) {
 		report_http(e, true, complete);
 	}
+}
+
+/* HTTP state for a flow's first payload, zeroed; NULL (counted) when every one is in use. */
+static struct engine_app *
+app_get(struct engine *e)
+{
+	struct engine_app *a;
+
+	if (e->app_free == 0) {
+		counters_inc(e->c, CNT_http_sessions_full);
+		return NULL;
+	}
+	a = &e->apps[e->app_free - 1];
+	e->app_free = a->next_free;
+	memset(a, 0, sizeof(*a));
+	return a;
+}
+
+static void
+app_put(struct engine *e, struct engine_app *a)
+{
+	a->next_free = e->app_free;
+	e->app_free = (uint32_t)(a - e->apps) + 1;
 }
 
 static void
@@ -340,16 +379,23 @@ on_stream_data(void *arg, struct span data)
 	struct engine *e = arg;
 	struct engine_flow *f = e->cur;
 
+	if (f->app == NULL && !f->no_app) {
+		f->app = app_get(e);
+		f->no_app = f->app == NULL;
+	}
+	if (f->app == NULL) {
+		return;
+	}
 	if (data.ptr == NULL) {
 		/* bytes were lost: what follows cannot be framed */
-		http_conn_gap(&f->http, &e->http_env, f->client == e->cur_dir, e);
+		http_conn_gap(&f->app->http, &e->http_env, f->client == e->cur_dir, e);
 		return;
 	}
 	if (f->client < 0) {
 		/* no SYN and no known port: whoever speaks first is the client */
 		f->client = (int8_t)e->cur_dir;
 	}
-	http_conn_data(&f->http, &e->http_env, f->client == e->cur_dir, data, e);
+	http_conn_data(&f->app->http, &e->http_env, f->client == e->cur_dir, data, e);
 }
 
 static void
@@ -359,7 +405,9 @@ on_stream_close(void *arg)
 	struct engine_flow *f = e->cur;
 
 	f->closed |= (uint8_t)(1u << e->cur_dir);
-	http_conn_close(&f->http, &e->http_env, f->client == e->cur_dir, e);
+	if (f->app != NULL) {
+		http_conn_close(&f->app->http, &e->http_env, f->client == e->cur_dir, e);
+	}
 }
 
 static void
@@ -378,9 +426,13 @@ on_evict(void *arg, void *user)
 		e->cur_dir = d;
 		tcp_stream_finish(&f->dir[d], &e->tcp_env, on_stream_data, on_stream_close, e);
 	}
-	feed_parser_close(f->feed);
-	f->feed = NULL;
-	http_conn_release(&f->http);
+	if (f->app != NULL) {
+		feed_parser_close(f->app->feed);
+		f->app->feed = NULL;
+		http_conn_release(&f->app->http);
+		app_put(e, f->app);
+		f->app = NULL;
+	}
 	e->cur = saved;
 	e->cur_key = saved_key;
 	e->cur_dir = saved_dir;
@@ -472,10 +524,14 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	e->frag = ipfrag_create(&frl, c);
 	e->holds = mem_data_zalloc((cfg->ooo_segments > 0 ? cfg->ooo_segments : 1) *
 	                           sizeof(*e->holds));
+	e->apps = mem_data_zalloc((size_t)cfg->http_sessions * sizeof(*e->apps));
 	if (e->ft == NULL || e->segs == NULL || e->feed_env == NULL || e->zpool == NULL ||
-	    e->frag == NULL || e->holds == NULL) {
+	    e->frag == NULL || e->holds == NULL || e->apps == NULL) {
 		engine_free(e);
 		return NULL;
+	}
+	for (i = cfg->http_sessions; i-- > 0;) {
+		app_put(e, &e->apps[i]);
 	}
 	for (i = cfg->ooo_segments; i-- > 0;) {
 		e->holds[i].e = e;
@@ -645,6 +701,12 @@ engine_flow_bytes(void)
 	return 64 + 8 + ((sizeof(struct engine_flow) + 63) & ~(size_t)63);
 }
 
+size_t
+engine_session_bytes(void)
+{
+	return sizeof(struct engine_app);
+}
+
 void
 engine_free(struct engine *e)
 {
@@ -660,6 +722,7 @@ engine_free(struct engine *e)
 	/* every held segment went back with the flows above */
 	BUG_ON(e->copy_bytes != 0);
 	mem_data_free(e->holds);
+	mem_data_free(e->apps);
 	ipfrag_free(e->frag);
 	free(e);
 }

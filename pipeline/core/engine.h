@@ -92,8 +92,14 @@ void engine_tick(struct engine *e, uint64_t now_ns);
 /* End every flow now (end of capture): what is held is delivered, bodies end. */
 void engine_flush(struct engine *e);
 
-/* Bytes of state the engine keeps per flow (flow table entry and user area). */
+/*
+ * Bytes of state the engine keeps per flow (flow table entry and user area),
+ * whether or not it carries payload.
+ */
 size_t engine_flow_bytes(void);
+
+/* Bytes of the HTTP state a flow takes from limits.http_sessions once it carries payload. */
+size_t engine_session_bytes(void);
 
 /* Frees <e> after flushing. Accepts NULL. */
 void engine_free(struct engine *e);

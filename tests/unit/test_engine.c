@@ -436,6 +436,43 @@ test_engine_reports_every_http_response(void)
 	engine_flush(eng);
 }
 
+static void
+test_engine_http_sessions_bounded_and_reused(void)
+{
+	static const int order[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	static const char req[] = "GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n";
+	struct engine_ops ops = { .alert_get = get_rec,
+		                  .alert_submit = submit_rec,
+		                  .tcp = &copy_ops };
+	struct engine *big = eng;
+	uint8_t f[2048];
+
+	cfg->http_sessions = 1;
+	eng = engine_create(cfg, &ops, &c);
+	cfg->http_sessions = 16384;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+	CU_ASSERT_EQUAL_FATAL(engine_set_watchlists(eng, set), 0);
+	reset();
+	/* flow A takes the only session with its request and stays open */
+	packet(f, tcp_frame(f, 21, 40010, 10, 80, 99, 0x02, "", 0));
+	packet(f, tcp_frame(f, 21, 40010, 10, 80, 100, 0x18, req, strlen(req)));
+	/* a SYN-only flow costs no session */
+	packet(f, tcp_frame(f, 22, 40011, 10, 80, 5, 0x02, "", 0));
+	/* the feed exchange finds none: counted, not parsed */
+	exchange(true, order, 10, 64);
+	CU_ASSERT_EQUAL(n_alerts, 0);
+	CU_ASSERT_EQUAL(c.v[CNT_http_sessions_full], 1);
+	/* A ends and gives its session back; the next exchange is parsed */
+	packet(f, tcp_frame(f, 21, 40010, 10, 80, 100 + (uint32_t)strlen(req), 0x11, "", 0));
+	packet(f, tcp_frame(f, 10, 80, 21, 40010, 500, 0x11, "", 0));
+	exchange(true, order, 10, 64);
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
+	check_moscow_alert(&alerts[0]);
+	CU_ASSERT_EQUAL(c.v[CNT_http_sessions_full], 1);
+	engine_free(eng);
+	eng = big;
+}
+
 static int
 setup(void)
 {
@@ -490,6 +527,8 @@ main(void)
 	            test_engine_parses_udp_datagrams_on_feed_ports_only);
 	CU_add_test(s, "document reports the file", test_engine_document_reports_the_file);
 	CU_add_test(s, "reports every http response", test_engine_reports_every_http_response);
+	CU_add_test(s, "http sessions bounded and reused",
+	            test_engine_http_sessions_bounded_and_reused);
 	CU_add_test(s, "counts malformed frames", test_engine_counts_malformed_frames);
 	CU_add_test(s, "reassembles a fragmented UDP feed",
 	            test_engine_reassembles_a_fragmented_udp_feed);
