@@ -473,6 +473,194 @@ test_engine_http_sessions_bounded_and_reused(void)
 	eng = big;
 }
 
+/*
+ * Adversarial traffic, each with the engine's own bounds: memory stays
+ * within the configured limits, the counters say what happened, and the
+ * legitimate exchange around the attack still alerts.
+ */
+
+/* One frame straight from the stack (no guard page: millions of them). */
+static void
+flood_packet(const uint8_t *f, size_t len, uint64_t ts)
+{
+	engine_packet(eng, f, len, ts, ts, &held);
+}
+
+/* <n> SYNs from distinct flows (198.18.0.100+ / every source port), numbered from <from>. */
+static void
+syn_flood(uint32_t from, uint32_t n)
+{
+	uint8_t f[64];
+	uint32_t i;
+
+	for (i = from; i < from + n; i++) {
+		flood_packet(f,
+		             tcp_frame(f, (uint8_t)(100 + i / 65535), (uint16_t)(1 + i % 65535), 10,
+		                       80, i, 0x02, "", 0),
+		             1000);
+	}
+}
+
+static void
+test_adversarial_syn_flood_keeps_talking_flows(void)
+{
+	static const char req[] = "GET /rss.xml HTTP/1.1\r\nHost: w.example\r\n\r\n";
+	struct engine_ops ops = { .alert_get = get_rec,
+		                  .alert_submit = submit_rec,
+		                  .tcp = &copy_ops };
+	struct engine *normal = eng;
+	char rsp[2048];
+	uint8_t f[2048];
+	size_t rlen, off;
+	uint32_t flood = 0;
+
+	/* 2,000,000 new flows against a table of 1,048,576 (200 bytes each: 200 MiB) */
+	cfg->flows = 1u << 20;
+	eng = engine_create(cfg, &ops, &c);
+	cfg->flows = 64;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+	CU_ASSERT_EQUAL_FATAL(engine_set_watchlists(eng, set), 0);
+	reset();
+	rlen = (size_t)snprintf(rsp, sizeof(rsp),
+	                        "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s", strlen(rss),
+	                        rss);
+	/* the real exchange goes on, a segment every 250,000 flood SYNs */
+	packet(f, tcp_frame(f, 20, 40000, 10, 80, 99, 0x02, "", 0));
+	syn_flood(flood, 250000);
+	flood += 250000;
+	packet(f, tcp_frame(f, 10, 80, 20, 40000, 8999, 0x12, "", 0));
+	syn_flood(flood, 250000);
+	flood += 250000;
+	packet(f, tcp_frame(f, 20, 40000, 10, 80, 100, 0x18, req, strlen(req)));
+	for (off = 0; off < rlen; off += 200) {
+		size_t n = rlen - off < 200 ? rlen - off : 200;
+
+		syn_flood(flood, 250000);
+		flood += 250000;
+		packet(f,
+		       tcp_frame(f, 10, 80, 20, 40000, 9000 + (uint32_t)off, 0x18, rsp + off, n));
+	}
+	if (flood < 2000000) {
+		syn_flood(flood, 2000000 - flood);
+	}
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
+	check_moscow_alert(&alerts[0]);
+	CU_ASSERT(c.v[CNT_flow_created] >= 2000001);
+	CU_ASSERT(c.v[CNT_flow_evicted] >= 2000001 - (1u << 20));
+	/* SYNs carry no payload: none took an HTTP session */
+	CU_ASSERT_EQUAL(c.v[CNT_http_sessions_full], 0);
+	engine_free(eng);
+	eng = normal;
+	CU_ASSERT_EQUAL(held, 0);
+}
+
+static void
+test_adversarial_one_byte_segments_still_alert(void)
+{
+	static int order[600];
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		order[i] = i;
+	}
+	reset();
+	exchange(true, order, 600, 1);
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
+	check_moscow_alert(&alerts[0]);
+	CU_ASSERT_EQUAL(held, 0);
+}
+
+static void
+test_adversarial_ooo_flood_into_one_flow_is_bounded(void)
+{
+	static const int order[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	uint8_t f[128];
+	uint32_t i;
+	int peak = 0;
+
+	reset();
+	packet(f, tcp_frame(f, 30, 41000, 10, 80, 99, 0x02, "", 0));
+	packet(f, tcp_frame(f, 10, 80, 30, 41000, 4999, 0x12, "", 0));
+	/* 100,000 segments, all past a hole that never fills */
+	for (i = 0; i < 100000; i++) {
+		flood_packet(f,
+		             tcp_frame(f, 10, 80, 30, 41000, 6000 + i * 16, 0x18,
+		                       "0123456789abcdef", 16),
+		             1000);
+		peak = held > peak ? held : peak;
+	}
+	/* held per stream: limits.ooo_segments_per_stream */
+	CU_ASSERT(peak <= (int)cfg->ooo_segments_per_stream);
+	CU_ASSERT(c.v[CNT_tcp_ooo_limit] > 0);
+	CU_ASSERT(c.v[CNT_tcp_gap] > 0);
+	/* and a feed next to it is read as usual */
+	exchange(true, order, 10, 64);
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
+	check_moscow_alert(&alerts[0]);
+	engine_flush(eng);
+	CU_ASSERT_EQUAL(held, 0);
+}
+
+static void
+test_adversarial_fragment_flood_is_bounded(void)
+{
+	static uint8_t f[2048];
+	uint8_t g[128];
+	size_t len = udp_frame(f, 5140, rss, strlen(rss));
+	const uint64_t later = 1000 + (uint64_t)cfg->frag_timeout_s * 1000000000u;
+	uint32_t i;
+
+	reset();
+	/* 100,000 first fragments of datagrams that never complete */
+	memcpy(g, f, 34 + 64);
+	g[16] = 0;
+	g[17] = 20 + 64;
+	g[20] = 0x20; /* MF, offset 0 */
+	g[21] = 0;
+	for (i = 0; i < 100000; i++) {
+		g[18] = (uint8_t)(i >> 8);
+		g[19] = (uint8_t)i;
+		g[29] = (uint8_t)(1 + i / 65536);
+		flood_packet(g, 34 + 64, 1000);
+	}
+	/* the table held at most limits.frag_datagrams and counted the rest */
+	CU_ASSERT(c.v[CNT_ip_frag_limit] >= 100000 - cfg->frag_datagrams);
+	CU_ASSERT_EQUAL(c.v[CNT_ip_frag_reassembled], 0);
+	/* once they time out, a real fragmented feed gets through */
+	{
+		size_t piece = ((len - 34) / 3 + 8) & ~(size_t)7;
+		size_t plen = len - 34, off;
+		uint16_t k = 0;
+
+		for (off = 0; off < plen; off += piece, k++) {
+			size_t part = plen - off < piece ? plen - off : piece;
+			uint16_t fo = (uint16_t)((off + part < plen ? 0x2000 : 0) | off / 8);
+
+			memcpy(g, f, 34);
+			g[16] = (uint8_t)((20 + part) >> 8);
+			g[17] = (uint8_t)(20 + part);
+			g[18] = 0xAB;
+			g[19] = 0xCD;
+			g[20] = (uint8_t)(fo >> 8);
+			g[21] = (uint8_t)fo;
+			{
+				static uint8_t h[2048];
+
+				memcpy(h, g, 34);
+				memcpy(h + 34, f + 34 + off, part);
+				/* each fragment expires a batch of the flood's before it is filed */
+				for (i = 0; i < 32; i++) {
+					engine_tick(eng, later);
+				}
+				flood_packet(h, 34 + part, later + k);
+			}
+		}
+	}
+	CU_ASSERT(c.v[CNT_ip_frag_timeout] > 0);
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
+	CU_ASSERT_STRING_EQUAL(alerts[0].title, "Talks in Moscow");
+}
+
 static int
 setup(void)
 {
@@ -534,5 +722,13 @@ main(void)
 	            test_engine_reassembles_a_fragmented_udp_feed);
 	CU_add_test(s, "reassembles a fragmented TCP segment",
 	            test_engine_reassembles_a_fragmented_tcp_segment);
+	s = CU_add_suite("adversarial", setup, teardown);
+	CU_add_test(s, "SYN flood keeps talking flows",
+	            test_adversarial_syn_flood_keeps_talking_flows);
+	CU_add_test(s, "one-byte segments still alert",
+	            test_adversarial_one_byte_segments_still_alert);
+	CU_add_test(s, "out-of-order flood into one flow is bounded",
+	            test_adversarial_ooo_flood_into_one_flow_is_bounded);
+	CU_add_test(s, "fragment flood is bounded", test_adversarial_fragment_flood_is_bounded);
 	return guard_run_tests();
 }
