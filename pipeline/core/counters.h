@@ -49,6 +49,7 @@
 	X(tcp_ooo_queued, "out-of-order segments held")                                            \
 	X(tcp_ooo_limit, "out-of-order segments dropped at the per-stream or pool limit")          \
 	X(tcp_retrans_bytes, "retransmitted bytes delivered once and skipped after")               \
+	X(tcp_overlap_diff, "held bytes retransmitted with different content (first copy kept)")   \
 	X(tcp_gap, "holes skipped when a stream closed or overflowed")                             \
 	X(tcp_rst, "RST segments")                                                                 \
 	/* http */                                                                                 \

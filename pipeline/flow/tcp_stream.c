@@ -223,8 +223,17 @@ hold(struct tcp_stream *s, const struct tcp_stream_env *env, uint32_t seq, const
 
 	/* walk past every held segment starting at or before <seq> */
 	while (*link != NULL && seq_le((*link)->seq, seq)) {
-		if (seq_le(end, (*link)->seq + (*link)->len)) {
+		const struct tcp_seg *o = *link;
+
+		if (!covered && seq_le(end, o->seq + o->len)) {
 			covered = true;
+			/*
+			 * First data wins; a copy that says something else is how an
+			 * evasion would try to show us one text and the client another.
+			 */
+			if (memcmp(o->ptr + (seq - o->seq), ptr, len) != 0) {
+				counters_inc(env->c, CNT_tcp_overlap_diff);
+			}
 		}
 		link = &(*link)->next;
 	}

@@ -779,6 +779,29 @@ test_tcp_no_hole_or_hold_past_the_fin(void)
 	tcp_seg_pool_free(pool);
 }
 
+static void
+test_tcp_overlap_with_different_bytes_counted_first_wins(void)
+{
+	struct tcp_seg_pool *pool = tcp_seg_pool_create(8);
+	struct rig r;
+
+	rig_init(&r, pool, 8, 4096);
+	reset_refs();
+	send(&r, 999, SY, "");
+	send(&r, 1005, A, "world");
+	/* the same bytes again: a plain retransmission */
+	send(&r, 1005, A, "world");
+	CU_ASSERT_EQUAL(r.c.v[CNT_tcp_overlap_diff], 0);
+	/* other bytes at the same place: an evasion sign, and the first copy stays */
+	send(&r, 1006, A, "ORL");
+	CU_ASSERT_EQUAL(r.c.v[CNT_tcp_overlap_diff], 1);
+	send(&r, 1000, A, "hello");
+	CU_ASSERT(out_is(&r, "helloworld"));
+	finish(&r);
+	CU_ASSERT_EQUAL(holds, releases);
+	tcp_seg_pool_free(pool);
+}
+
 int
 main(void)
 {
@@ -819,6 +842,8 @@ main(void)
 	CU_add_test(s, "pool exhaustion skips hole", test_tcp_pool_exhaustion_skips_hole);
 	CU_add_test(s, "failed hold counts limit", test_tcp_failed_hold_counts_limit);
 	CU_add_test(s, "no hole or hold past the FIN", test_tcp_no_hole_or_hold_past_the_fin);
+	CU_add_test(s, "overlap with different bytes counted, first wins",
+	            test_tcp_overlap_with_different_bytes_counted_first_wins);
 	CU_add_test(s, "every permutation yields same stream",
 	            test_tcp_every_permutation_yields_same_stream);
 	CU_add_test(s, "every permutation under limit stays bounded",
