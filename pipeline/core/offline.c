@@ -18,6 +18,7 @@
 #include "match/watchlist.h"
 
 #define HTTP_URL_JSON_MAX (6 * ALERT_TEXT_LEN + 2) /* a URL escaped at worst */
+#define ETH_FRAME_MAX     (262144 + 14)            /* libpcap's largest snapshot, relinked */
 
 struct offline {
 	const struct offline_opts *o;
@@ -131,10 +132,71 @@ item_seen(void *arg, const struct feed_item *it, struct span url)
 	fwrite(st->iline, 1, st->used, stdout);
 }
 
+/*
+ * A frame of link type <link> (not Ethernet) rewritten as an Ethernet frame
+ * in <buf> (ETH_FRAME_MAX bytes): the link header replaced by a 14-byte one
+ * carrying the same network protocol, so the one decoder reads every
+ * capture. <*n> is the length in and out. NULL if the frame is not IPv4 or
+ * IPv6 (or too long).
+ */
+static const uint8_t *
+as_ethernet(int link, const uint8_t *d, size_t *n, uint8_t *buf)
+{
+	size_t hl = 0;
+	uint16_t type = 0;
+	uint32_t family;
+
+	switch (link) {
+	case DLT_NULL:
+	case DLT_LOOP:
+		/* a 4-byte address family, host order for NULL, network order for LOOP */
+		if (*n < 4) {
+			return NULL;
+		}
+		memcpy(&family, d, 4);
+		if (family > 0xFFFF) {
+			family = __builtin_bswap32(family);
+		}
+		hl = 4;
+		type = family == 2                                      ? 0x0800
+		       : (family == 24 || family == 28 || family == 30) ? 0x86DD
+		                                                        : 0;
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		type = *n > 0 && d[0] >> 4 == 4 ? 0x0800 : *n > 0 && d[0] >> 4 == 6 ? 0x86DD : 0;
+		break;
+	case DLT_LINUX_SLL:
+		/* 16 bytes, the protocol in the last two (network order) */
+		hl = 16;
+		type = *n >= 16 ? (uint16_t)(d[14] << 8 | d[15]) : 0;
+		break;
+	case DLT_LINUX_SLL2:
+		/* 20 bytes, the protocol first */
+		hl = 20;
+		type = *n >= 20 ? (uint16_t)(d[0] << 8 | d[1]) : 0;
+		break;
+	default:
+		return NULL;
+	}
+	if ((type != 0x0800 && type != 0x86DD) || *n < hl || *n - hl + 14 > ETH_FRAME_MAX) {
+		return NULL;
+	}
+	memset(buf, 0, 12);
+	buf[12] = (uint8_t)(type >> 8);
+	buf[13] = (uint8_t)type;
+	memcpy(buf + 14, d + hl, *n - hl);
+	*n = *n - hl + 14;
+	return buf;
+}
+
 static int
 run_pcap(struct engine *e, const char *path)
 {
+	static uint8_t eth[ETH_FRAME_MAX];
 	char errbuf[PCAP_ERRBUF_SIZE];
+	int link;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	pcap_t *p;
@@ -145,17 +207,25 @@ run_pcap(struct engine *e, const char *path)
 		log_err("%s", errbuf);
 		return -1;
 	}
-	if (pcap_datalink(p) != DLT_EN10MB) {
-		log_err("%s: link type %s, only Ethernet captures are read", path,
-		        pcap_datalink_val_to_name(pcap_datalink(p)));
+	link = pcap_datalink(p);
+	if (link != DLT_EN10MB && link != DLT_NULL && link != DLT_LOOP && link != DLT_RAW &&
+	    link != DLT_IPV4 && link != DLT_IPV6 && link != DLT_LINUX_SLL &&
+	    link != DLT_LINUX_SLL2) {
+		log_err("%s: link type %s is not read (Ethernet, BSD loopback, raw IP, Linux "
+		        "cooked)",
+		        path, pcap_datalink_val_to_name(link));
 		pcap_close(p);
 		return -1;
 	}
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
 		uint64_t ts =
 		        (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * 1000u;
+		size_t n = h->caplen;
+		const uint8_t *frame = link == DLT_EN10MB ? data : as_ethernet(link, data, &n, eth);
 
-		engine_packet(e, data, h->caplen, ts, clock_ns(CLOCK_MONOTONIC), NULL);
+		if (frame != NULL) {
+			engine_packet(e, frame, n, ts, clock_ns(CLOCK_MONOTONIC), NULL);
+		}
 	}
 	if (rc == PCAP_ERROR) {
 		log_err("%s: %s", path, pcap_geterr(p));

@@ -471,8 +471,20 @@ msg_reset(struct http_dir *d, uint8_t state)
 
 /* ---- requests ---- */
 
+/*
+ * The client sent something we cannot frame: its later bytes are ignored,
+ * but the server's responses (which a monitor is after) are still read,
+ * paired with the requests that were understood.
+ */
 static void
-req_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
+req_dead(struct http_conn *h, const struct http_env *env, enum counter_id why)
+{
+	counters_inc(env->c, why);
+	h->req.state = HS_DEAD;
+}
+
+static void
+req_headers_done(struct http_conn *h, const struct http_env *env)
 {
 	struct http_dir *d = &h->req;
 
@@ -484,13 +496,13 @@ req_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
 		 * has no reliable framing.
 		 */
 		if (!(d->flags & HF_TE_CHUNKED)) {
-			http_bypass(h, env, CNT_http_bad_request, arg);
+			req_dead(h, env, CNT_http_bad_request);
 			return;
 		}
 		http_body_enter(d, HS_CHUNK_SIZE, 0);
 	} else if (d->flags & HF_CL_BAD) {
 		/* RFC 9112 §6.3 item 5 */
-		http_bypass(h, env, CNT_http_bad_request, arg);
+		req_dead(h, env, CNT_http_bad_request);
 		return;
 	} else if ((d->flags & HF_HAS_CL) && d->length > 0) {
 		http_body_enter(d, HS_BODY_LENGTH, d->length);
@@ -506,7 +518,7 @@ req_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
 }
 
 static void
-req_byte(struct http_conn *h, const struct http_env *env, uint8_t c, void *arg)
+req_byte(struct http_conn *h, const struct http_env *env, uint8_t c)
 {
 	struct http_dir *d = &h->req;
 	enum hdr_rc rc;
@@ -581,14 +593,14 @@ req_byte(struct http_conn *h, const struct http_env *env, uint8_t c, void *arg)
 	default:
 		rc = hdr_byte(h, d, true, c);
 		if (rc == HDR_END) {
-			req_headers_done(h, env, arg);
+			req_headers_done(h, env);
 		}
 		if (rc != HDR_BAD) {
 			return;
 		}
 		break;
 	}
-	http_bypass(h, env, CNT_http_bad_request, arg);
+	req_dead(h, env, CNT_http_bad_request);
 }
 
 /* ---- responses ---- */
@@ -796,11 +808,15 @@ http_conn_data(struct http_conn *h, const struct http_env *env, bool from_client
 		}
 		if (d->state != HS_START && ++d->hdr_bytes > HTTP_MAX_HEADER) {
 			/* the start line and field section together */
-			http_bypass(h, env, CNT_http_header_limit, arg);
+			if (from_client) {
+				req_dead(h, env, CNT_http_header_limit);
+			} else {
+				http_bypass(h, env, CNT_http_header_limit, arg);
+			}
 			return;
 		}
 		if (from_client) {
-			req_byte(h, env, *p, arg);
+			req_byte(h, env, *p);
 		} else {
 			rsp_byte(h, env, *p, arg);
 		}

@@ -6,6 +6,7 @@ usage: cli.py FEEDWATCH SOURCE_ROOT
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -24,8 +25,39 @@ def expect(cond, msg):
         failures.append(msg)
 
 
+def relink(src, dst, link):
+    """Rewrite an Ethernet pcap as link type <link>: the Ethernet header and VLAN tags replaced."""
+    with open(src, "rb") as f:
+        data = f.read()
+    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    out = [data[:20] + struct.pack(endian + "I", link)]
+    off = 24
+    while off + 16 <= len(data):
+        sec, usec, incl, orig = struct.unpack(endian + "IIII", data[off:off + 16])
+        frame = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        hl = 14
+        etype = frame[12:14]
+        while etype in (b"\x81\x00", b"\x88\xa8") and len(frame) >= hl + 4:
+            etype = frame[hl + 2:hl + 4]
+            hl += 4
+        if etype not in (b"\x08\x00", b"\x86\xdd"):
+            continue
+        ip = frame[hl:]
+        if link == 0:
+            head = struct.pack("<I", 2 if etype == b"\x08\x00" else 30)
+        elif link == 113:
+            head = b"\x00\x00\x00\x01\x00\x06" + frame[6:12] + b"\x00\x00" + etype
+        else:
+            head = b""
+        rec = head + ip
+        out.append(struct.pack(endian + "IIII", sec, usec, len(rec), len(rec)) + rec)
+    with open(dst, "wb") as f:
+        f.write(b"".join(out))
+
+
 def main():
-    fw, root = sys.argv[1:3]
+    fw, root, mixed = sys.argv[1:4]
     wl = os.path.join(root, "configs", "watchlists")
 
     for args in ([], ["bogus"], ["run", "--bogus"], ["run", "--pcap", "a", "--iface", "b"],
@@ -76,6 +108,15 @@ def main():
                "match --items feed: %r" % out)
         rc, out, err = run(fw, "match", "-w", wl, "--items", doc)
         expect(rc == 2 and "drop -w" in err, "match --items -w: %d %r" % (rc, err))
+        # the same capture relinked as BSD loopback, raw IP and Linux cooked gives the same
+        # responses
+        rc, eth_out, err = run(fw, "match", "--http", mixed)
+        expect(rc == 0 and eth_out.count("\n") == 2, "match --http: %d %r" % (rc, eth_out))
+        for link in (0, 101, 113):
+            relinked = os.path.join(tmp, "link%d.pcap" % link)
+            relink(mixed, relinked, link)
+            rc, out, err = run(fw, "match", "--http", relinked)
+            expect(rc == 0 and out == eth_out, "match --http on link type %d: %d %r" % (link, rc, err))
         rc, out, err = run(fw, "match", "-w", wl, os.path.join(tmp, "missing.rss"))
         expect(rc == 1 and "missing.rss" in err, "match on a missing file: %d %r" % (rc, err))
 
