@@ -350,14 +350,21 @@ content_length_end(struct http_dir *d)
 static void
 field_end(struct http_conn *h, struct http_dir *d)
 {
-	size_t n;
+	size_t n, i;
 
 	switch (d->sink) {
 	case SINK_CL:
 		content_length_end(d);
 		break;
 	case SINK_TE:
+		/* RFC 9112 §7: transfer-coding = token *( OWS ";" OWS transfer-parameter ) */
 		n = trim_len(d->val, d->val_len);
+		for (i = 0; i < n; i++) {
+			if (d->val[i] == ';' || is_ws((uint8_t)d->val[i])) {
+				n = i;
+				break;
+			}
+		}
 		if (n > 0) {
 			if (eq_ci(d->val, n, "chunked")) {
 				d->flags |= HF_TE_CHUNKED;

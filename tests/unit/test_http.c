@@ -743,6 +743,23 @@ test_release_frees_inflate_state_mid_body(void)
 	CU_ASSERT_EQUAL(c.v[CNT_http_gzip], 1);
 }
 
+static void
+test_transfer_coding_parameters_ignored(void)
+{
+	struct counters c;
+	struct http_rig_step st[] = {
+		http_rig_req(GET_FEED),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;\r\n\r\n"
+		             "1\r\nX\r\n0\r\n\r\n"
+		             "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked ; q=1\r\n\r\n"
+		             "0\r\n\r\n"),
+	};
+
+	/* RFC 9112 §7: a coding may carry parameters; "chunked;" is still chunked */
+	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]X{1}[200 ||]{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_responses], 2);
+}
+
 int
 main(void)
 {
@@ -805,5 +822,7 @@ main(void)
 	            test_header_name_with_space_is_rejected);
 	CU_add_test(s, "release frees inflate state mid-body",
 	            test_release_frees_inflate_state_mid_body);
+	CU_add_test(s, "transfer-coding parameters ignored",
+	            test_transfer_coding_parameters_ignored);
 	return guard_run_tests();
 }
