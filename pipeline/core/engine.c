@@ -126,11 +126,13 @@ fmt_endpoint(char *dst, size_t cap, const uint8_t *addr, uint16_t port, bool is_
 	snprintf(dst, cap, is_ip6 ? "[%s]:%u" : "%s:%u", a, port);
 }
 
-/* The host part of "scheme://host[:port]/..." as a span into <url>. */
+/* The host part of "scheme://host[:port]/..." as a span into <u>. */
 static struct span
-url_host(const char *url, size_t len)
+url_host(struct span u)
 {
-	struct span h = { (const uint8_t *)url, 0 };
+	const char *url = (const char *)u.ptr;
+	const size_t len = u.len;
+	struct span h = { u.ptr, 0 };
 	const char *p = memchr(url, ':', len);
 	size_t i;
 
@@ -144,11 +146,31 @@ url_host(const char *url, size_t len)
 	return h;
 }
 
+/* The URL of the document being parsed: the HTTP request's, or the UDP / file one. */
+static struct span
+doc_url(const struct engine *e)
+{
+	if (e->cur != NULL) {
+		return (struct span){ (const uint8_t *)e->cur->app->url, e->cur->app->url_len };
+	}
+	return span_str(e->udp_url);
+}
+
+/* The current TCP flow's HTTP server and client as "addr:port" (<cap> bytes each). */
+static void
+fmt_server_client(const struct engine *e, char *server, char *client, size_t cap)
+{
+	const struct flow_key *k = e->cur_key;
+	const int srv = e->cur->client >= 0 ? !e->cur->client : !e->cur_dir;
+
+	fmt_endpoint(server, cap, k->addr[srv], k->port[srv], k->is_ip6);
+	fmt_endpoint(client, cap, k->addr[!srv], k->port[!srv], k->is_ip6);
+}
+
 static void
 fill_flow(struct engine *e, struct alert_rec *r)
 {
-	const struct flow_key *k = e->cur_key;
-	int server;
+	_Static_assert(sizeof(r->flow_src) == sizeof(r->flow_dst), "one endpoint size");
 
 	if (e->cur == NULL) {
 		snprintf(r->flow_src, sizeof(r->flow_src), "%s", e->udp_src);
@@ -157,10 +179,7 @@ fill_flow(struct engine *e, struct alert_rec *r)
 		return;
 	}
 	/* the feed's sender, the HTTP server, is src */
-	server = e->cur->client >= 0 ? !e->cur->client : !e->cur_dir;
-	fmt_endpoint(r->flow_src, sizeof(r->flow_src), k->addr[server], k->port[server], k->is_ip6);
-	fmt_endpoint(r->flow_dst, sizeof(r->flow_dst), k->addr[!server], k->port[!server],
-	             k->is_ip6);
+	fmt_server_client(e, r->flow_src, r->flow_dst, sizeof(r->flow_src));
 	snprintf(r->flow_proto, sizeof(r->flow_proto), "tcp");
 }
 
@@ -203,13 +222,7 @@ on_match(void *arg, const struct wl_match *m)
 	excerpt = it->field[FEED_F_SUMMARY].len > 0 ? it->field[FEED_F_SUMMARY]
 	                                            : it->field[FEED_F_CONTENT];
 	alert_copy_text(r->excerpt, sizeof(r->excerpt), excerpt);
-	if (e->cur != NULL) {
-		struct span url = { (const uint8_t *)e->cur->app->url, e->cur->app->url_len };
-
-		alert_copy_text(r->feed_url, sizeof(r->feed_url), url);
-	} else {
-		alert_copy_text(r->feed_url, sizeof(r->feed_url), span_str(e->udp_url));
-	}
+	alert_copy_text(r->feed_url, sizeof(r->feed_url), doc_url(e));
 	alert_copy_text(r->feed_format, sizeof(r->feed_format),
 	                span_str(feed_format_name(it->format)));
 	alert_copy_text(r->feed_title, sizeof(r->feed_title), it->feed_title);
@@ -224,11 +237,7 @@ on_item(void *arg, const struct feed_item *it)
 	struct wl_item wi;
 
 	if (e->ops.item_seen != NULL) {
-		struct span url = e->cur != NULL ? (struct span){ (const uint8_t *)e->cur->app->url,
-			                                          e->cur->app->url_len }
-		                                 : span_str(e->udp_url);
-
-		e->ops.item_seen(e->ops.arg, it, url);
+		e->ops.item_seen(e->ops.arg, it, doc_url(e));
 	}
 	if (e->wl == NULL || e->scratch == NULL) {
 		return;
@@ -240,11 +249,7 @@ on_item(void *arg, const struct feed_item *it)
 	wi.field[WL_FIELD_AUTHOR] = it->field[FEED_F_AUTHOR];
 	wi.field[WL_FIELD_CATEGORY] = it->field[FEED_F_CATEGORY];
 	wi.field[WL_FIELD_URL] = it->field[FEED_F_LINK];
-	if (e->cur != NULL) {
-		wi.field[WL_FIELD_HOST] = url_host(e->cur->app->url, e->cur->app->url_len);
-	} else {
-		wi.field[WL_FIELD_HOST] = url_host(e->udp_url, strlen(e->udp_url));
-	}
+	wi.field[WL_FIELD_HOST] = url_host(doc_url(e));
 	if (e->ops.item_scanned != NULL) {
 		e->ops.item_scanned(e->ops.arg, &wi);
 	}
@@ -274,17 +279,13 @@ never_a_feed(struct span ct)
 static void
 report_http(struct engine *e, bool has_body, bool complete)
 {
-	const struct flow_key *k = e->cur_key;
-	struct engine_flow *f = e->cur;
-	struct engine_app *a = f->app;
+	const struct engine_app *a = e->cur->app;
 	char server[ALERT_SHORT_LEN], client[ALERT_SHORT_LEN];
 	struct engine_http r;
-	int srv = f->client >= 0 ? !f->client : !e->cur_dir;
 
-	fmt_endpoint(server, sizeof(server), k->addr[srv], k->port[srv], k->is_ip6);
-	fmt_endpoint(client, sizeof(client), k->addr[!srv], k->port[!srv], k->is_ip6);
+	fmt_server_client(e, server, client, sizeof(server));
 	r.status = a->rsp_status;
-	r.url = (struct span){ (const uint8_t *)a->url, a->url_len };
+	r.url = doc_url(e);
 	r.server = server;
 	r.client = client;
 	r.body_bytes = a->rsp_bytes;

@@ -281,11 +281,10 @@ is_pcap(const char *path)
 static void
 http_seen(void *arg, const struct engine_http *r)
 {
-	struct offline *st = arg;
 	char url[HTTP_URL_JSON_MAX];
 	size_t n = alert_json_string(url, sizeof(url), r->url);
 
-	(void)st;
+	(void)arg;
 	printf("{\"server\":\"%s\",\"client\":\"%s\",\"status\":%d,\"url\":%.*s,"
 	       "\"body_bytes\":%llu,\"has_body\":%s,\"complete\":%s}\n",
 	       r->server, r->client, r->status, (int)n, url, (unsigned long long)r->body_bytes,

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "feed/normalize.h"
 
@@ -188,10 +189,20 @@ charset_conv_open(struct charset_conv *cv, const char *name)
 		return -1;
 	}
 	cv->open = true;
-	cv->unit = strncmp(name, "UTF-16", 6) == 0 || strncmp(name, "utf-16", 6) == 0   ? 2
-	           : strncmp(name, "UTF-32", 6) == 0 || strncmp(name, "utf-32", 6) == 0 ? 4
-	                                                                                : 1;
+	cv->unit = (uint8_t)charset_unit(name);
 	return 0;
+}
+
+size_t
+charset_unit(const char *name)
+{
+	if (strncasecmp(name, "utf-16", 6) == 0 || strncasecmp(name, "ucs-2", 5) == 0) {
+		return 2;
+	}
+	if (strncasecmp(name, "utf-32", 6) == 0 || strncasecmp(name, "ucs-4", 5) == 0) {
+		return 4;
+	}
+	return 1;
 }
 
 bool

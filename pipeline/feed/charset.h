@@ -73,6 +73,9 @@ enum charset_kind charset_name(struct span label, char name[CHARSET_NAME_MAX]);
 enum charset_kind charset_resolve(struct charset_cache *cache, struct span label,
                                   const struct charset_table **table, char name[CHARSET_NAME_MAX]);
 
+/* Bytes per code unit of iconv charset <name>: 2 for UTF-16 / UCS-2, 4 for UTF-32 / UCS-4, else 1. */
+size_t charset_unit(const char *name);
+
 /*
  * Opens a converter from the iconv charset <name> to UTF-8. Returns 0, or
  * -1 if iconv cannot (errno set).

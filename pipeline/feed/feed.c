@@ -1030,6 +1030,27 @@ on_text(void *arg, const uint8_t *s, size_t n, bool raw)
 	scratch_add(arg, s, n, raw);
 }
 
+/* Raw text from now on is in single-byte charset <t> (NULL: UTF-8). */
+static void
+use_table(struct feed_parser *p, const struct charset_table *t)
+{
+	p->table = t;
+	/* with a table, raw text must go through it: the scanner may not copy it straight */
+	p->sc.utf8_text = t == NULL;
+}
+
+/* Streams the document through iconv from <name> on; false (counted) if iconv cannot. */
+static bool
+conv_open(struct feed_parser *p, const char *name)
+{
+	if (charset_conv_open(&p->conv, name) != 0) {
+		counters_inc(p->env->c, CNT_feed_charset_unknown);
+		return false;
+	}
+	counters_inc(p->env->c, CNT_feed_charset_stream);
+	return true;
+}
+
 /* The XML declaration's encoding= (XML 1.0 §4.3.3), heeded only when neither BOM nor transport spoke. */
 static void
 on_encoding(void *arg, const char *name, size_t len)
@@ -1045,23 +1066,17 @@ on_encoding(void *arg, const char *name, size_t len)
 	p->cs_locked = true;
 	switch (charset_resolve(p->env->charsets, label, &t, canon)) {
 	case CHARSET_TABLE:
-		p->table = t;
-		/* From here on raw text needs the table: no straight copies. */
-		p->sc.utf8_text = false;
+		use_table(p, t);
 		break;
 	case CHARSET_STREAM:
-		if (strncmp(canon, "UTF-16", 6) == 0 || strncmp(canon, "utf-16", 6) == 0 ||
-		    strncmp(canon, "utf-32", 6) == 0 || strncmp(canon, "ucs-", 4) == 0) {
+		if (charset_unit(canon) > 1) {
 			/* We read the declaration in 8 bits, so the document is not what it says: UTF-8. */
 			break;
 		}
-		if (charset_conv_open(&p->conv, canon) != 0) {
-			counters_inc(p->env->c, CNT_feed_charset_unknown);
-			break;
+		if (conv_open(p, canon)) {
+			p->switch_conv = true;
+			p->sc.stop = true;
 		}
-		counters_inc(p->env->c, CNT_feed_charset_stream);
-		p->switch_conv = true;
-		p->sc.stop = true;
 		break;
 	case CHARSET_UNKNOWN:
 		counters_inc(p->env->c, CNT_feed_charset_unknown);
@@ -1258,6 +1273,7 @@ feed_parser_open(struct feed_env *env, struct span charset, void *arg)
 	p->in_pool = true;
 	p->item = env->bufs + (size_t)idx * 2u * ((size_t)env->lim.max_item + 1u);
 	p->scratch = p->item + env->lim.max_item + 1u;
+	use_table(p, NULL);
 	p->sc.text_sink = p->scratch;
 	p->sc.text_cap = env->lim.max_item;
 	p->sc.text_len = &p->scratch_len;
@@ -1354,7 +1370,6 @@ body(struct feed_parser *p, const uint8_t *s, size_t n)
 		feed_json_data(&p->js, &json_ops, p, s, n);
 		return;
 	}
-	p->sc.utf8_text = p->table == NULL;
 	used = xml_scan_feed(&p->sc, &scan_ops, p, s, n);
 	if (p->switch_conv && !p->ignore) {
 		/* encoding= named a multi-byte charset: what follows the declaration is in it. */
@@ -1420,23 +1435,15 @@ bom_decide(struct feed_parser *p)
 	p->bom_done = true;
 	if (bom != NULL) {
 		p->cs_locked = true;
-		if (strcmp(bom, "UTF-8") != 0) {
-			if (charset_conv_open(&p->conv, bom) != 0) {
-				counters_inc(p->env->c, CNT_feed_charset_unknown);
-				p->ignore = true;
-				return;
-			}
-			counters_inc(p->env->c, CNT_feed_charset_stream);
+		if (strcmp(bom, "UTF-8") != 0 && !conv_open(p, bom)) {
+			p->ignore = true;
+			return;
 		}
 	} else if (p->hint_kind != CHARSET_UNKNOWN) {
 		p->cs_locked = true;
-		p->table = p->hint_table;
+		use_table(p, p->hint_table);
 		if (p->hint_kind == CHARSET_STREAM) {
-			if (charset_conv_open(&p->conv, p->hint_name) != 0) {
-				counters_inc(p->env->c, CNT_feed_charset_unknown);
-			} else {
-				counters_inc(p->env->c, CNT_feed_charset_stream);
-			}
+			conv_open(p, p->hint_name);
 		}
 	}
 	raw(p, p->bom + skip, p->n_bom - skip);
