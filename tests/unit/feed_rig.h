@@ -51,6 +51,15 @@ void feed_rig_whole(struct feed_env *env, const char *doc, const char *charset,
 void feed_rig_bytes(struct feed_env *env, const char *doc, struct feed_rig_got *g);
 
 /*
+ * <doc> (<len> bytes, NULs allowed) with transport charset <charset>, whole
+ * into <whole> (left for the caller's assertions), then at every two-piece
+ * split and one byte at a time: each must give exactly <whole>'s items
+ * (CUnit asserts).
+ */
+void feed_rig_check_splits_in(struct feed_env *env, const char *doc, size_t len,
+                              const char *charset, struct feed_rig_got *whole);
+
+/*
  * Every two-piece split and the one-byte-at-a-time split of <doc> must give
  * exactly the whole-document items (CUnit asserts). feed_rig_cnt holds the
  * counters of all those runs afterwards.

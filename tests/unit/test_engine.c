@@ -436,22 +436,35 @@ test_engine_reports_every_http_response(void)
 	engine_flush(eng);
 }
 
+/*
+ * An engine built from the suite's config as it is now (a test changes one
+ * limit around the call), with the suite's watchlists; the caller swaps it
+ * in for the suite's and back.
+ */
+static struct engine *
+engine_from_cfg(void)
+{
+	struct engine_ops ops = { .alert_get = get_rec,
+		                  .alert_submit = submit_rec,
+		                  .tcp = &copy_ops };
+	struct engine *e = engine_create(cfg, &ops, &c);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL_FATAL(engine_set_watchlists(e, set), 0);
+	return e;
+}
+
 static void
 test_engine_http_sessions_bounded_and_reused(void)
 {
 	static const int order[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 	static const char req[] = "GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n";
-	struct engine_ops ops = { .alert_get = get_rec,
-		                  .alert_submit = submit_rec,
-		                  .tcp = &copy_ops };
 	struct engine *big = eng;
 	uint8_t f[2048];
 
 	cfg->http_sessions = 1;
-	eng = engine_create(cfg, &ops, &c);
+	eng = engine_from_cfg();
 	cfg->http_sessions = 16384;
-	CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
-	CU_ASSERT_EQUAL_FATAL(engine_set_watchlists(eng, set), 0);
 	reset();
 	/* flow A takes the only session with its request and stays open */
 	packet(f, tcp_frame(f, 21, 40010, 10, 80, 99, 0x02, "", 0));
@@ -505,9 +518,6 @@ static void
 test_adversarial_syn_flood_keeps_talking_flows(void)
 {
 	static const char req[] = "GET /rss.xml HTTP/1.1\r\nHost: w.example\r\n\r\n";
-	struct engine_ops ops = { .alert_get = get_rec,
-		                  .alert_submit = submit_rec,
-		                  .tcp = &copy_ops };
 	struct engine *normal = eng;
 	char rsp[2048];
 	uint8_t f[2048];
@@ -516,10 +526,8 @@ test_adversarial_syn_flood_keeps_talking_flows(void)
 
 	/* 2,000,000 new flows against a table of 1,048,576 (200 bytes each: 200 MiB) */
 	cfg->flows = 1u << 20;
-	eng = engine_create(cfg, &ops, &c);
+	eng = engine_from_cfg();
 	cfg->flows = 64;
-	CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
-	CU_ASSERT_EQUAL_FATAL(engine_set_watchlists(eng, set), 0);
 	reset();
 	rlen = (size_t)snprintf(rsp, sizeof(rsp),
 	                        "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s", strlen(rss),

@@ -16,30 +16,6 @@
 /* "Лавров" */
 #define LAVROV_UTF8 "\xD0\x9B\xD0\xB0\xD0\xB2\xD1\x80\xD0\xBE\xD0\xB2"
 
-/* Feeds <doc> (<len> bytes, NULs allowed) whole, then at every two-piece split and byte by byte. */
-static void
-check_all_splits(struct feed_env *env, const char *doc, size_t len, const char *charset,
-                 struct feed_rig_got *whole)
-{
-	struct feed_rig_got g = { 0 };
-	size_t *cuts = malloc(len * sizeof(*cuts));
-	size_t k;
-
-	feed_rig_pieces(env, doc, len, NULL, 0, charset, whole);
-	for (k = 1; k < len; k++) {
-		feed_rig_pieces(env, doc, len, &k, 1, charset, &g);
-		CU_ASSERT(feed_rig_equal(&g, whole));
-		feed_rig_free(&g);
-	}
-	for (k = 0; k + 1 < len; k++) {
-		cuts[k] = k + 1;
-	}
-	feed_rig_pieces(env, doc, len, cuts, (int)len - 1, charset, &g);
-	CU_ASSERT(feed_rig_equal(&g, whole));
-	feed_rig_free(&g);
-	free(cuts);
-}
-
 /* <rss><item><title>Лавров</title></item></rss> in UTF-16, little or big endian, BOM or not. */
 static size_t
 utf16_doc(char *out, bool big, bool bom)
@@ -80,7 +56,7 @@ test_charset_utf16_by_bom_or_pattern_any_split(void)
 		for (bom = 0; bom < 2; bom++) {
 			size_t len = utf16_doc(doc, big, bom);
 
-			check_all_splits(env, doc, len, "", &g);
+			feed_rig_check_splits_in(env, doc, len, "", &g);
 			CU_ASSERT_EQUAL_FATAL(g.n, 1);
 			CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], LAVROV_UTF8);
 			feed_rig_free(&g);
@@ -114,7 +90,7 @@ test_charset_single_byte_declared(void)
 		         "<?xml version=\"1.0\" encoding=\"%s\"?><rss><channel><item><title>%s"
 		         "</title><category>%s</category></item></channel></rss>",
 		         cases[i].label, cases[i].text, cases[i].text);
-		check_all_splits(env, doc, strlen(doc), "", &g);
+		feed_rig_check_splits_in(env, doc, strlen(doc), "", &g);
 		CU_ASSERT_EQUAL_FATAL(g.n, 1);
 		CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], cases[i].want);
 		CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_CATEGORY], cases[i].want);
@@ -136,11 +112,11 @@ test_charset_multibyte_declared_switches_after_declaration(void)
 	struct feed_env *env = feed_rig_env(256, 1);
 	struct feed_rig_got g = { 0 };
 
-	check_all_splits(env, sjis, strlen(sjis), "", &g);
+	feed_rig_check_splits_in(env, sjis, strlen(sjis), "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "\u65E5\u672C");
 	feed_rig_free(&g);
-	check_all_splits(env, gb, strlen(gb), "", &g);
+	feed_rig_check_splits_in(env, gb, strlen(gb), "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "\u4E2D\u56FD");
 	feed_rig_free(&g);
@@ -203,7 +179,7 @@ test_charset_utf16_invalid_and_cut_sequences_replaced(void)
 	struct feed_env *env = feed_rig_env(256, 1);
 	struct feed_rig_got g = { 0 };
 
-	check_all_splits(env, doc, sizeof(doc) - 1, "", &g);
+	feed_rig_check_splits_in(env, doc, sizeof(doc) - 1, "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "a\uFFFDb");
 	feed_rig_free(&g);
@@ -219,7 +195,7 @@ test_charset_junk_before_root_skipped(void)
 	struct feed_env *env = feed_rig_env(256, 1);
 	struct feed_rig_got g = { 0 };
 
-	check_all_splits(env, doc, strlen(doc), "", &g);
+	feed_rig_check_splits_in(env, doc, strlen(doc), "", &g);
 	CU_ASSERT_EQUAL_FATAL(g.n, 1);
 	CU_ASSERT_STRING_EQUAL(g.field[0][FEED_F_TITLE], "Kept");
 	CU_ASSERT(feed_rig_cnt.v[CNT_feed_junk_before_root] > 0);
