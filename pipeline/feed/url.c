@@ -187,9 +187,11 @@ url_resolve(char *out, size_t cap, struct span base, struct span ref)
 			query = r.query;
 			if (r.path.ptr[0] != '/') {
 				/* §5.2.3 merge: the base path up to its last '/' */
-				const uint8_t *slash =
-				        b.path.len > 0 ? memrchr(b.path.ptr, '/', b.path.len)
-				                       : NULL;
+				const uint8_t *slash = NULL;
+
+				if (b.path.ptr != NULL && b.path.len > 0) {
+					slash = memrchr(b.path.ptr, '/', b.path.len);
+				}
 
 				if (slash != NULL) {
 					m = (size_t)(slash - b.path.ptr) + 1;
