@@ -17,6 +17,8 @@
 	X(rx_packets, "packets received")                                                          \
 	X(rx_bytes, "bytes received")                                                              \
 	X(rx_multiseg, "frames larger than one mbuf, copied flat before decode")                   \
+	X(rx_spread_full,                                                                          \
+	  "frames dropped by the spreading RX lcore: their worker's ring was full")                \
 	/* decode */                                                                               \
 	X(decode_eth_short, "frames shorter than an Ethernet header")                              \
 	X(decode_vlan, "802.1Q / QinQ tags seen")                                                  \
@@ -39,6 +41,31 @@
 	X(ip_frag_overlap, "IPv4 fragments overlapping held bytes (first copy kept)")              \
 	X(ip_frag_limit, "IPv4 datagrams dropped: reassembly table, arena or size cap exhausted")  \
 	X(ip_frag_bad, "malformed or inconsistent IPv4 fragments (datagram dropped)")              \
+	X(decode_tcp_opt_bad, "TCP segments with a malformed option list (kept)")                  \
+	X(decode_ip_csum_bad, "IPv4 headers with a bad checksum, when verified (dropped)")         \
+	X(decode_l4_csum_bad, "TCP and UDP checksums bad, when verified (dropped)")                \
+	X(decode_tunnel_depth, "packets inside more than 4 nested tunnels (dropped)")              \
+	X(decode_tunnel_frag, "fragments inside a reassembled tunnel datagram (dropped)")          \
+	X(decode_tunnel_unsupported, "tunnel payloads not decoded (PPP control, GTP echo, ...)")   \
+	X(decode_gre, "GRE headers taken off (not ERSPAN)")                                        \
+	X(decode_gre_bad, "malformed GRE headers (dropped; in UDP 4754, kept as UDP)")             \
+	X(decode_erspan, "ERSPAN headers taken off (types I, II and III)")                         \
+	X(decode_erspan_bad, "malformed ERSPAN headers (dropped)")                                 \
+	X(decode_gre_udp, "GRE-in-UDP headers taken off (UDP port 4754)")                          \
+	X(decode_vxlan, "VXLAN headers taken off (UDP port 4789)")                                 \
+	X(decode_vxlan_bad, "UDP to port 4789 without a VXLAN header (kept as UDP)")               \
+	X(decode_geneve, "Geneve headers taken off (UDP port 6081)")                               \
+	X(decode_geneve_bad, "UDP to port 6081 without a valid Geneve header (kept as UDP)")       \
+	X(decode_gtp, "GTP-U headers taken off (UDP port 2152)")                                   \
+	X(decode_gtp_bad, "UDP to port 2152 without a valid GTP-U header (kept as UDP)")           \
+	X(decode_ayiya, "AYIYA headers taken off (UDP port 5072)")                                 \
+	X(decode_ayiya_bad, "UDP to port 5072 without a valid AYIYA header (kept as UDP)")         \
+	X(decode_ipip, "IPv4 or IPv6 packets taken out of IPv4 or IPv6 (protocols 4, 41)")         \
+	X(decode_pppoe, "PPPoE session headers taken off")                                         \
+	X(decode_pppoe_bad, "malformed PPPoE session headers (dropped)")                           \
+	X(decode_mpls, "MPLS label stacks taken off")                                              \
+	X(decode_mpls_bad, "malformed or too deep MPLS label stacks (dropped)")                    \
+	X(decode_llc_snap, "802.3 frames with an LLC/SNAP header")                                 \
 	/* flow */                                                                                 \
 	X(flow_created, "flows created")                                                           \
 	X(flow_evicted, "flows evicted, idle the longest first, to make room in a full table")     \

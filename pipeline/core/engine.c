@@ -640,11 +640,11 @@ engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t ts_ns
 
 	counters_inc(e->c, CNT_rx_packets);
 	counters_add(e->c, CNT_rx_bytes, len);
-	rc = decode_packet(e->c, frame, len, &d);
+	rc = decode_packet(NULL, e->c, frame, len, &d);
 	if (rc == DECODE_FRAG) {
 		/* a completed datagram goes on exactly as an unfragmented packet would */
 		if (ipfrag_add(e->frag, &d, ts_ns, &dgram) != IPFRAG_DONE ||
-		    decode_l4_payload(e->c, dgram, &d) != DECODE_KEEP) {
+		    decode_l4_payload(NULL, e->c, dgram, &d) != DECODE_KEEP) {
 			return;
 		}
 		r.transient = true;

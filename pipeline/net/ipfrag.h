@@ -2,8 +2,8 @@
  * IPv4 and IPv6 fragment reassembly (RFC 791 §3.2, RFC 815, RFC 8200 §4.5),
  * one table per worker.
  *
- * decode_packet() returns DECODE_FRAG for a well-formed fragment of a TCP or
- * UDP datagram; ipfrag_add() files it under (src, dst, id, proto) and, when
+ * decode_packet() returns DECODE_FRAG for a well-formed fragment of a TCP,
+ * UDP, GRE or IP-in-IP datagram; ipfrag_add() files it under (src, dst, id, proto) and, when
  * the fragment completes its datagram, hands back the whole IP payload so the
  * caller decodes the L4 header with decode_l4_payload() and goes on as for an
  * unfragmented packet.

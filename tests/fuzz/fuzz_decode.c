@@ -9,6 +9,8 @@
  *
  * Checked: every payload span lies inside its frame (or inside the
  * reassembled datagram) and is read in full; fragment fields are consistent;
+ * tunnels nest no deeper than TUNNEL_MAX_DEPTH; verifying checksums only
+ * ever turns a result into a drop, never into another result;
  * and a shadow model of reassembly ("first copy of a byte wins", datagrams
  * named by family, src, dst, id, proto, expiry by age) agrees with ipfrag on what is
  * pending, when a datagram completes and on every byte it hands back.
@@ -21,6 +23,7 @@
 #include "core/counters.h"
 #include "net/decode.h"
 #include "net/ipfrag.h"
+#include "net/tunnel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -182,6 +185,8 @@ static void
 check_keep(const struct decoded *d, const uint8_t *base, size_t len)
 {
 	check(d->proto == DECODE_TCP || d->proto == DECODE_UDP);
+	check(d->tunnel_depth <= TUNNEL_MAX_DEPTH);
+	check((d->tunnel_depth == 0) == (d->tunnel_kind == DECODE_TUN_NONE));
 	check(inside(d->payload, base, len));
 	check(d->ip_id == 0 && d->frag_off == 0 && !d->frag_more);
 	if (d->proto == DECODE_UDP) {
@@ -198,7 +203,10 @@ frag(struct counters *c, struct ipfrag *t, const struct ipfrag_limits *lim, stru
 	struct span out;
 	enum ipfrag_rc rc;
 
-	check(d->proto == DECODE_TCP || d->proto == DECODE_UDP);
+	/* fragments of GRE and IP-in-IP packets are reassembled too */
+	check(d->proto == DECODE_TCP || d->proto == DECODE_UDP || d->proto == 47 || d->proto == 4 ||
+	      d->proto == 41);
+	check(d->tunnel_depth <= TUNNEL_MAX_DEPTH);
 	check(d->is_ip6 || d->ip_id <= UINT16_MAX);
 	check(d->payload.len > 0 && d->frag_off % 8 == 0);
 	check(d->frag_off + d->payload.len <= IPFRAG_MAX_BYTES);
@@ -232,8 +240,14 @@ frag(struct counters *c, struct ipfrag *t, const struct ipfrag_limits *lim, stru
 		check(memcmp(out.ptr, m->bytes, out.len) == 0);
 		m->used = false;
 		/* the datagram goes on as an unfragmented packet would */
-		if (decode_l4_payload(c, out, d) == DECODE_KEEP) {
+		switch (decode_l4_payload(NULL, c, out, d)) {
+		case DECODE_KEEP:
 			check_keep(d, out.ptr, out.len);
+			break;
+		case DECODE_DROP:
+			break;
+		default:
+			abort(); /* a fragment inside a reassembled datagram is dropped */
 		}
 		break;
 	default:
@@ -276,7 +290,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	all_chunks = ipfrag_chunks_free(t);
 	for (off = 1; off + 3 <= size;) {
 		size_t len = (size_t)data[off] << 8 | data[off + 1];
-		struct decoded d;
+		static const struct decode_cfg verify = { .verify_checksums = true };
+		struct decoded d, dv;
+		enum decode_rc rc, rv;
 		uint8_t *frame;
 
 		now += data[off + 2] * MS;
@@ -289,7 +305,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(frame != NULL);
 		memcpy(frame, data + off, len);
 		off += len;
-		switch (decode_packet(&c, frame, len, &d)) {
+		rv = decode_packet(&verify, &c, frame, len, &dv);
+		rc = decode_packet(NULL, &c, frame, len, &d);
+		check(rv == DECODE_DROP ||
+		      (rv == rc && dv.payload.ptr == d.payload.ptr &&
+		       dv.payload.len == d.payload.len && dv.proto == d.proto));
+		switch (rc) {
 		case DECODE_KEEP:
 			check_keep(&d, frame, len);
 			break;
