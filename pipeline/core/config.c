@@ -17,6 +17,7 @@ enum kind {
 	K_STR,
 	K_PATH, /* a string resolved against the config file's folder */
 	K_PORTS,
+	K_BOOL, /* true or false */
 };
 
 struct key {
@@ -33,15 +34,16 @@ static const struct key keys[] = {
 	{ "watchlists.dir", K_PATH, OFF(watchlist_dir), 0, 0, 0 },
 	{ "capture.http_ports", K_PORTS, OFF(http_ports), OFF(n_http_ports), 1, 65535 },
 	{ "capture.udp_ports", K_PORTS, OFF(udp_ports), OFF(n_udp_ports), 1, 65535 },
+	{ "capture.verify_checksums", K_BOOL, OFF(verify_checksums), 0, 0, 0 },
 	{ "output.socket", K_PATH, OFF(socket_path), 0, 0, 0 },
 	{ "output.journal", K_PATH, OFF(journal_path), 0, 0, 0 },
 	{ "output.max_clients", K_U32, OFF(max_clients), 0, 1, 1024 },
 	{ "output.client_buffer", K_U32, OFF(client_buffer), 0, 65536, 1u << 30 },
-	{ "limits.flows", K_U32, OFF(flows), 0, 16, 1u << 24 },
-	{ "limits.flow_idle_s", K_U32, OFF(flow_idle_s), 0, 1, 86400 },
-	{ "limits.ooo_segments", K_U32, OFF(ooo_segments), 0, 16, 1u << 24 },
-	{ "limits.ooo_segments_per_stream", K_U32, OFF(ooo_segments_per_stream), 0, 1, 65535 },
-	{ "limits.ooo_bytes_per_stream", K_U32, OFF(ooo_bytes_per_stream), 0, 1500, 1u << 30 },
+	{ "tcp.max_flows", K_U32, OFF(flows), 0, 16, 1u << 24 },
+	{ "tcp.idle_timeout_s", K_U32, OFF(flow_idle_s), 0, 1, 86400 },
+	{ "tcp.reasm_memcap", K_U64, OFF(reasm_memcap), 0, 64u << 10, 1ull << 36 },
+	{ "tcp.reasm_segments_per_stream", K_U32, OFF(ooo_segments_per_stream), 0, 1, 65535 },
+	{ "tcp.reasm_bytes_per_stream", K_U32, OFF(ooo_bytes_per_stream), 0, 1500, 1u << 30 },
 	{ "limits.frag_datagrams", K_U32, OFF(frag_datagrams), 0, 0, 1u << 20 },
 	{ "limits.frag_max_bytes", K_U32, OFF(frag_max_bytes), 0, 576, 65535 },
 	{ "limits.frag_timeout_s", K_U32, OFF(frag_timeout_s), 0, 1, 3600 },
@@ -55,6 +57,19 @@ static const struct key keys[] = {
 	{ "dpdk.mbufs", K_U32, OFF(mbufs), 0, 1023, 1u << 24 },
 	{ "dpdk.rx_queues", K_U32, OFF(rx_queues), 0, 1, 64 },
 	{ "dpdk.rx_desc", K_U32, OFF(rx_desc), 0, 64, 16384 },
+	{ "dpdk.workers", K_U32, OFF(workers), 0, 0, 64 },
+	{ "dpdk.worker_ring", K_U32, OFF(worker_ring), 0, 64, 1u << 20 },
+};
+
+/* Settings that moved: an old file gets the new name, not just "unknown setting". */
+static const struct {
+	const char *old, *now;
+} renamed[] = {
+	{ "limits.flows", "tcp.max_flows" },
+	{ "limits.flow_idle_s", "tcp.idle_timeout_s" },
+	{ "limits.ooo_segments", "tcp.reasm_memcap (in bytes)" },
+	{ "limits.ooo_segments_per_stream", "tcp.reasm_segments_per_stream" },
+	{ "limits.ooo_bytes_per_stream", "tcp.reasm_bytes_per_stream" },
 };
 
 int
@@ -83,7 +98,7 @@ defaults(struct fw_config *cfg)
 	cfg->client_buffer = 4u << 20;
 	cfg->flows = 65536;
 	cfg->flow_idle_s = 120;
-	cfg->ooo_segments = 4096;
+	cfg->reasm_memcap = 4096ull * CONFIG_SEGMENT_BYTES;
 	cfg->ooo_segments_per_stream = 256;
 	cfg->ooo_bytes_per_stream = 1u << 20;
 	cfg->frag_datagrams = 1024;
@@ -99,6 +114,8 @@ defaults(struct fw_config *cfg)
 	cfg->mbufs = 8191;
 	cfg->rx_queues = 1;
 	cfg->rx_desc = 1024;
+	cfg->workers = 0;
+	cfg->worker_ring = 1024;
 	if (config_set_str(&cfg->watchlist_dir, "/etc/feedwatch/watchlists") != 0 ||
 	    config_set_str(&cfg->socket_path, "/run/feedwatch/alerts.sock") != 0 ||
 	    config_set_str(&cfg->journal_path, "/var/lib/feedwatch/alerts.ndjson") != 0) {
@@ -118,6 +135,21 @@ find_key(const char *name)
 		}
 	}
 	return NULL;
+}
+
+static const char *
+renamed_to(const char *name)
+{
+	static char msg[96];
+	size_t i;
+
+	for (i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++) {
+		if (strcmp(renamed[i].old, name) == 0) {
+			snprintf(msg, sizeof(msg), "renamed: now %s", renamed[i].now);
+			return msg;
+		}
+	}
+	return "unknown setting";
 }
 
 static bool
@@ -179,6 +211,19 @@ set_scalar(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_n
 		}
 		free(*slot);
 		*slot = path;
+		return 0;
+	}
+	if (k->kind == K_BOOL) {
+		bool *slot = (bool *)((char *)cfg + k->off);
+
+		if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "'%.40s' is not true or false", s);
+			fail_at(ld, n, msg, k->name);
+			return -1;
+		}
+		*slot = s[0] == 't';
 		return 0;
 	}
 	if (!parse_uint(s, &v) || v < k->min || v > k->max) {
@@ -268,7 +313,7 @@ walk(struct loader *ld, struct fw_config *cfg, yaml_node_t *root)
 			         (const char *)kk->data.scalar.value);
 			k = find_key(name);
 			if (k == NULL) {
-				fail_at(ld, kk, "unknown setting", name);
+				fail_at(ld, kk, renamed_to(name), name);
 				return -1;
 			}
 			if ((k->kind == K_PORTS ? set_ports(ld, cfg, k, kv)
@@ -298,6 +343,7 @@ config_load(const char *path, char **err)
 		err_set(err, "out of memory");
 		goto fail;
 	}
+	cfg->ooo_segments = (uint32_t)(cfg->reasm_memcap / CONFIG_SEGMENT_BYTES);
 	if (path == NULL) {
 		return cfg;
 	}
@@ -333,6 +379,7 @@ config_load(const char *path, char **err)
 	if (walk(&ld, cfg, yaml_document_get_root_node(&ld.doc)) != 0) {
 		goto fail;
 	}
+	cfg->ooo_segments = (uint32_t)(cfg->reasm_memcap / CONFIG_SEGMENT_BYTES);
 	yaml_document_delete(&ld.doc);
 	yaml_parser_delete(&parser);
 	fclose(f);

@@ -6,9 +6,16 @@
 #ifndef FW_CONFIG_H
 #define FW_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define CONFIG_MAX_PORTS 16
+
+/*
+ * What one held out-of-order TCP segment is charged against tcp.reasm_memcap:
+ * the mbuf it pins (RTE_MBUF_DEFAULT_BUF_SIZE) and its hold node, rounded.
+ */
+#define CONFIG_SEGMENT_BYTES 2304u
 
 struct fw_config {
 	char *path;          /* the file loaded, NULL for built-in defaults */
@@ -17,13 +24,15 @@ struct fw_config {
 	uint32_t n_http_ports;
 	uint16_t udp_ports[CONFIG_MAX_PORTS];
 	uint32_t n_udp_ports;
+	bool verify_checksums; /* IPv4 header, TCP and UDP checksums; a bad one drops the packet */
 	char *socket_path;
 	char *journal_path;
 	uint32_t max_clients;
 	uint32_t client_buffer;
 	uint32_t flows;
 	uint32_t flow_idle_s;
-	uint32_t ooo_segments;
+	uint64_t reasm_memcap; /* tcp.reasm_memcap: bytes of held segments per worker */
+	uint32_t ooo_segments; /* reasm_memcap / CONFIG_SEGMENT_BYTES, set by config_load */
 	uint32_t ooo_segments_per_stream;
 	uint32_t ooo_bytes_per_stream;
 	uint32_t frag_datagrams; /* IPv4 datagrams reassembled at once per worker; 0: off */
@@ -39,6 +48,8 @@ struct fw_config {
 	uint32_t mbufs;
 	uint32_t rx_queues;
 	uint32_t rx_desc;
+	uint32_t workers;     /* 0: one per RX queue; more: one RX lcore spreads to them */
+	uint32_t worker_ring; /* packets queued per worker by the spreading RX lcore */
 };
 
 /*

@@ -75,6 +75,7 @@ struct engine_ref {
 struct engine {
 	struct engine_ops ops;
 	struct counters *c;
+	struct decode_cfg decode; /* capture.verify_checksums */
 	struct flow_table *ft;
 	struct tcp_seg_pool *segs;
 	struct http_zpool *zpool;
@@ -544,6 +545,7 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	e->tcp_env.c = c;
 	e->tcp_env.max_ooo_segs = (uint16_t)cfg->ooo_segments_per_stream;
 	e->tcp_env.max_ooo_bytes = cfg->ooo_bytes_per_stream;
+	e->decode.verify_checksums = cfg->verify_checksums;
 	e->http_env.c = c;
 	e->http_env.max_body = cfg->max_body;
 	e->http_env.zpool = e->zpool;
@@ -640,11 +642,11 @@ engine_packet(struct engine *e, const uint8_t *frame, size_t len, uint64_t ts_ns
 
 	counters_inc(e->c, CNT_rx_packets);
 	counters_add(e->c, CNT_rx_bytes, len);
-	rc = decode_packet(NULL, e->c, frame, len, &d);
+	rc = decode_packet(&e->decode, e->c, frame, len, &d);
 	if (rc == DECODE_FRAG) {
 		/* a completed datagram goes on exactly as an unfragmented packet would */
 		if (ipfrag_add(e->frag, &d, ts_ns, &dgram) != IPFRAG_DONE ||
-		    decode_l4_payload(NULL, e->c, dgram, &d) != DECODE_KEEP) {
+		    decode_l4_payload(&e->decode, e->c, dgram, &d) != DECODE_KEEP) {
 			return;
 		}
 		r.transient = true;

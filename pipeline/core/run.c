@@ -11,6 +11,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_ring.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,12 +77,12 @@ no_hugepages(void)
 
 /*
  * EAL arguments: the defaults that make a capture run anywhere (no
- * hugepages, no PCI, a private file prefix, the capture vdev, two lcores),
+ * hugepages, no PCI, a private file prefix, the capture vdev, <n_lcores>),
  * each only if the user's own EAL arguments do not already say it.
  */
 static int
-build_eal_args(char *prog, const struct run_opts *o, char **argv, char *vdev, size_t vcap,
-               char *prefix, size_t pcap_len)
+build_eal_args(char *prog, const struct run_opts *o, unsigned int n_lcores, unsigned int n_queues,
+               char **argv, char *vdev, size_t vcap, char *prefix, size_t pcap_len)
 {
 	static const char *const lcores[] = { "-l", "--lcores", "-c", NULL };
 	static const char *const mem[] = { "-m", "--socket-mem", "--no-huge", "--huge-dir", NULL };
@@ -89,14 +90,21 @@ build_eal_args(char *prog, const struct run_opts *o, char **argv, char *vdev, si
 	static const char *const pci[] = { "--no-pci", "-a", "--allow", "-b", "--block", NULL };
 	static const char *const logl[] = { "--log-level", NULL };
 	/* EAL wants mutable strings */
-	static char a_l[] = "-l", a_lcores[] = "0-1", a_nohuge[] = "--no-huge", a_m[] = "-m",
-	            a_mem[] = "512", a_nopci[] = "--no-pci",
+	static char a_nohuge[] = "--no-huge", a_m[] = "-m", a_mem[] = "512", a_nopci[] = "--no-pci",
 	            a_log[] = "--log-level=lib.eal:warning";
+	static char a_lcores[64];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int argc = 0, i;
 
 	argv[argc++] = prog;
 	if (!has_arg(o->eal_argc, o->eal_argv, lcores)) {
-		argv[argc++] = a_l;
+		/* one lcore each; more lcores than CPUs share them all (pollers then yield) */
+		if (cpus < 1 || (long)n_lcores <= cpus) {
+			snprintf(a_lcores, sizeof(a_lcores), "--lcores=0-%u", n_lcores - 1);
+		} else {
+			snprintf(a_lcores, sizeof(a_lcores), "--lcores=(0-%u)@(0-%ld)",
+			         n_lcores - 1, cpus - 1);
+		}
 		argv[argc++] = a_lcores;
 	}
 	if (!has_arg(o->eal_argc, o->eal_argv, mem) && (o->pcap != NULL || no_hugepages())) {
@@ -118,7 +126,9 @@ build_eal_args(char *prog, const struct run_opts *o, char **argv, char *vdev, si
 		snprintf(vdev, vcap, "--vdev=net_pcap0,rx_pcap=%s", o->pcap);
 		argv[argc++] = vdev;
 	} else if (o->iface != NULL) {
-		snprintf(vdev, vcap, "--vdev=net_af_packet0,iface=%s", o->iface);
+		/* one queue pair per RX queue: the kernel's fanout hash spreads them */
+		snprintf(vdev, vcap, "--vdev=net_af_packet0,iface=%s,qpairs=%u", o->iface,
+		         n_queues);
 		argv[argc++] = vdev;
 	}
 	for (i = 0; i < o->eal_argc && argc < MAX_EAL_ARGS - 1; i++) {
@@ -165,6 +175,7 @@ data_zalloc(size_t size)
 static int
 port_init(uint16_t port, uint16_t nq, uint16_t nb_desc, struct rte_mempool *mp)
 {
+	static uint8_t sym_key[52];
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	uint16_t q;
@@ -183,11 +194,27 @@ port_init(uint16_t port, uint16_t nq, uint16_t nb_desc, struct rte_mempool *mp)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 		conf.rxmode.mtu = RTE_MIN(info.max_mtu, (uint16_t)(WORKER_MAX_FRAME - 18));
 	}
-	if (nq > 1) {
+	if (nq > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP) != 0 &&
+	    info.hash_key_size > 0 && info.hash_key_size <= sizeof(sym_key)) {
+		/*
+		 * Symmetric RSS: with the key 0x6d5a repeated, Toeplitz gives both
+		 * directions of a connection the same hash (Woo and Park, "Scalable
+		 * TCP Session Monitoring with Symmetric Receive-side Scaling").
+		 * Addresses only, as the spreader hashes: a fragment, which has no
+		 * ports, then reaches the queue of its flow.
+		 */
+		memset(sym_key, 0, sizeof(sym_key));
+		for (q = 0; q < sizeof(sym_key); q += 2) {
+			sym_key[q] = 0x6d;
+			sym_key[q + 1] = 0x5a;
+		}
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-		        RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
-		conf.rx_adv_conf.rss_conf.rss_hf &= info.flow_type_rss_offloads;
+		conf.rx_adv_conf.rss_conf.rss_key = sym_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
+	} else if (nq > 1) {
+		/* net_af_packet spreads by the kernel's fanout hash, symmetric since Linux 4.x */
+		log_info("port %u: no Toeplitz RSS; its queues are spread by the driver", port);
 	}
 	rc = rte_eth_dev_configure(port, nq, 1, &conf);
 	if (rc != 0) {
@@ -217,7 +244,8 @@ port_init(uint16_t port, uint16_t nq, uint16_t nb_desc, struct rte_mempool *mp)
 }
 
 static void
-print_counters(struct worker *const *workers, unsigned int n, const struct counters *wc)
+print_counters(struct worker *const *workers, unsigned int n, const struct counters *wc,
+               const struct spreader *sp)
 {
 	struct counters sum;
 	unsigned int i;
@@ -226,8 +254,16 @@ print_counters(struct worker *const *workers, unsigned int n, const struct count
 	memset(&sum, 0, sizeof(sum));
 	for (i = 0; i < n; i++) {
 		counters_sum(&sum, &workers[i]->c);
+		if (n > 1) {
+			fprintf(stderr, "feedwatch: worker %u: %llu packets, %llu flows\n", i,
+			        (unsigned long long)workers[i]->c.v[CNT_rx_packets],
+			        (unsigned long long)workers[i]->c.v[CNT_flow_created]);
+		}
 	}
 	counters_sum(&sum, wc);
+	if (sp != NULL) {
+		counters_sum(&sum, &sp->c);
+	}
 	for (k = 0; k < CNT__MAX; k++) {
 		if (sum.v[k] != 0) {
 			fprintf(stderr, "feedwatch: counter %-28s %llu\n", counters_name(k),
@@ -305,12 +341,15 @@ run_main(char *prog, const struct run_opts *o)
 	struct alert_writer *writer = NULL;
 	struct rte_mempool *mp = NULL;
 	struct worker *workers[MAX_WORKERS];
+	struct spreader *sp = NULL;
 	struct counters wc __rte_cache_aligned;
 	struct alert_out_conf oc;
 	const char *wl_path;
-	unsigned int n_workers = 0, lcore, i;
+	unsigned int n_workers = 0, want_workers, n_lcores, lcore, i;
 	int64_t expect = 0;
 	uint16_t port = 0, nq;
+	uint32_t reserved;
+	bool spread;
 	char *err = NULL;
 	int eal_argc, rc = 1;
 	bool eal_up = false;
@@ -349,7 +388,14 @@ run_main(char *prog, const struct run_opts *o)
 		}
 	}
 
-	eal_argc = build_eal_args(prog, o, eal_argv, vdev, sizeof(vdev), prefix, sizeof(prefix));
+	/* one capture file is one queue; more workers than queues: one RX lcore spreads */
+	nq = o->pcap != NULL ? 1 : (uint16_t)cfg->rx_queues;
+	want_workers = RTE_MAX(cfg->workers, (uint32_t)nq);
+	spread = want_workers > nq;
+	n_lcores = 1 + want_workers + (spread ? 1 : 0);
+
+	eal_argc = build_eal_args(prog, o, n_lcores, nq, eal_argv, vdev, sizeof(vdev), prefix,
+	                          sizeof(prefix));
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		log_err("EAL init failed: %s", rte_strerror(rte_errno));
 		goto fail;
@@ -363,27 +409,27 @@ run_main(char *prog, const struct run_opts *o)
 		        "arguments");
 		goto fail;
 	}
-	if (rte_lcore_count() < 2) {
-		log_err("need at least two lcores (the main one writes alerts), e.g. -l 0-1");
+	if (rte_lcore_count() < n_lcores) {
+		log_err("%u workers on %u RX queue(s) need %u lcores (the main one writes "
+		        "alerts%s), "
+		        "e.g. -l 0-%u; %u given",
+		        want_workers, nq, n_lcores, spread ? ", one spreads packets" : "",
+		        n_lcores - 1, rte_lcore_count());
 		goto fail;
 	}
-	nq = (uint16_t)RTE_MIN(rte_lcore_count() - 1u, cfg->rx_queues);
-	if (o->pcap != NULL) {
-		nq = 1; /* one capture file is one queue */
-	}
-	/* held TCP segments pin mbufs: leave the RX rings theirs, or RX would starve */
-	if (cfg->ooo_segments + (uint32_t)nq * cfg->rx_desc + 256 > cfg->mbufs) {
-		uint32_t fit = cfg->mbufs > (uint32_t)nq * cfg->rx_desc + 512
-		                       ? cfg->mbufs - (uint32_t)nq * cfg->rx_desc - 256
-		                       : 0;
+	worker_yield_idle = rte_lcore_count() > (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	/* held TCP segments pin mbufs: leave the RX rings (and worker rings) theirs */
+	reserved = (uint32_t)nq * cfg->rx_desc + (spread ? want_workers * cfg->worker_ring : 0);
+	if (cfg->ooo_segments + reserved + 256 > cfg->mbufs) {
+		uint32_t fit = cfg->mbufs > reserved + 512 ? cfg->mbufs - reserved - 256 : 0;
 
 		if (fit < 16) {
-			log_err("dpdk.mbufs %u is too small for %u RX queues of %u descriptors",
-			        cfg->mbufs, nq, cfg->rx_desc);
+			log_err("dpdk.mbufs %u is too small for %u RX queue(s) of %u descriptors%s",
+			        cfg->mbufs, nq, cfg->rx_desc,
+			        spread ? " and the workers' rings" : "");
 			goto fail;
 		}
-		log_info("limits.ooo_segments %u lowered to %u to fit dpdk.mbufs",
-		         cfg->ooo_segments, fit);
+		log_info("tcp.reasm_memcap lowered to %u held segments to fit dpdk.mbufs", fit);
 		cfg->ooo_segments = fit;
 	}
 	mp = rte_pktmbuf_pool_create("mbufs", cfg->mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -414,27 +460,47 @@ run_main(char *prog, const struct run_opts *o)
 		log_err("%s", err);
 		goto fail;
 	}
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
-		struct worker *w;
-
-		if (n_workers == nq) {
-			break;
+	if (spread) {
+		sp = rte_zmalloc("spreader", sizeof(*sp), RTE_CACHE_LINE_SIZE);
+		if (sp == NULL) {
+			log_err("out of memory for the spreader");
+			goto fail;
 		}
-		w = rte_zmalloc("worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+		sp->port = port;
+		sp->n_queues = nq;
+		sp->expect_packets = expect > 0 ? (uint64_t)expect : 0;
+		sp->lossless = o->pcap != NULL;
+	}
+	for (i = 0; i < want_workers; i++) {
+		struct worker *w = rte_zmalloc("worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+
 		if (w == NULL) {
-			log_err("out of memory for worker %u", n_workers);
+			log_err("out of memory for worker %u", i);
 			goto fail;
 		}
 		workers[n_workers++] = w;
 		w->writer = writer;
 		w->port = port;
-		w->queue = (uint16_t)(n_workers - 1);
+		w->queue = (uint16_t)i;
 		w->expect_packets = expect > 0 ? (uint64_t)expect : 0;
 		w->engine = make_engine(cfg, w, set);
 		if (w->engine == NULL) {
-			log_err("out of memory for worker %u's engine", n_workers - 1);
+			log_err("out of memory for worker %u's engine", i);
 			goto fail;
+		}
+		if (sp != NULL) {
+			char name[RTE_RING_NAMESIZE];
+
+			snprintf(name, sizeof(name), "worker%u", i);
+			w->ring = rte_ring_create(name, cfg->worker_ring, rte_socket_id(),
+			                          RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+			if (w->ring == NULL) {
+				log_err("worker %u's ring: %s", i, rte_strerror(rte_errno));
+				goto fail;
+			}
+			w->from = sp;
+			w->expect_packets = 0; /* the spreader knows when the capture has ended */
+			sp->rings[sp->n_rings++] = w->ring;
 		}
 	}
 	if (o->wait_clients > 0) {
@@ -451,21 +517,22 @@ run_main(char *prog, const struct run_opts *o)
 			goto fail;
 		}
 	}
-	log_info("%u worker(s) on port %u; alerts to %s and %s", n_workers, port, cfg->socket_path,
-	         cfg->journal_path);
+	log_info("%u worker(s) on port %u, %u RX queue(s)%s; alerts to %s and %s", n_workers, port,
+	         nq, spread ? " spread by one RX lcore" : "", cfg->socket_path, cfg->journal_path);
 	if (expect < 0) {
 		for (i = 0; i < n_workers; i++) {
 			workers[i]->done = true;
 		}
 	} else {
-		lcore = 0;
 		i = 0;
 		RTE_LCORE_FOREACH_WORKER(lcore)
 		{
-			if (i == n_workers) {
+			if (i < n_workers) {
+				rte_eal_remote_launch(worker_main, workers[i++], lcore);
+			} else if (sp != NULL) {
+				rte_eal_remote_launch(spreader_main, sp, lcore);
 				break;
 			}
-			rte_eal_remote_launch(worker_main, workers[i++], lcore);
 		}
 	}
 	writer_loop(writer, out, workers, n_workers);
@@ -474,15 +541,17 @@ run_main(char *prog, const struct run_opts *o)
 	}
 	alert_out_poll(out, 0);
 	log_info("%llu alerts written", (unsigned long long)alert_writer_seq(writer));
-	print_counters(workers, n_workers, &wc);
+	print_counters(workers, n_workers, &wc, sp);
 	rc = 0;
 fail:
 	alert_out_close(out, CLOSE_LINGER_MS);
 	out = NULL;
 	for (i = 0; i < n_workers; i++) {
 		engine_free(workers[i]->engine);
+		rte_ring_free(workers[i]->ring);
 		rte_free(workers[i]);
 	}
+	rte_free(sp);
 	alert_writer_free(writer);
 	if (eal_up) {
 		rte_eth_dev_stop(port);

@@ -3,11 +3,15 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <sched.h>
 #include <time.h>
 
 #include "core/clock.h"
 #include "core/engine.h"
+#include "net/spread.h"
 
 #define BURST          32
 #define PREFETCH_AHEAD 3
@@ -15,6 +19,18 @@
 	(3ull * 1000000000u) /* a capture with nothing more for this long has ended */
 
 volatile bool worker_stop;
+bool worker_yield_idle;
+
+/* An idle poll: give the CPU away when lcores outnumber CPUs, or a poller starves its peer. */
+static inline void
+idle(void)
+{
+	if (worker_yield_idle) {
+		sched_yield();
+	} else {
+		rte_pause();
+	}
+}
 
 static struct span
 hold_mbuf(void *ref, struct span data, void **handle)
@@ -80,22 +96,41 @@ packet_time(const struct rte_mbuf *m, uint64_t wall)
 }
 
 static bool
-capture_done(const struct worker *w, uint64_t received)
+capture_done(uint16_t port, uint64_t expect, uint64_t received)
 {
 	struct rte_eth_stats st;
 
-	if (w->expect_packets == 0) {
+	if (expect == 0) {
 		return false;
 	}
-	if (received >= w->expect_packets) {
+	if (received >= expect) {
 		return true;
 	}
 	/* frames the PMD could not take still count towards the end of the file */
-	if (rte_eth_stats_get(w->port, &st) == 0 &&
-	    st.ipackets + st.ierrors + st.imissed >= w->expect_packets) {
+	if (rte_eth_stats_get(port, &st) == 0 && st.ipackets + st.ierrors + st.imissed >= expect) {
 		return true;
 	}
 	return false;
+}
+
+/*
+ * The next burst for <w>: from its queue, or from its ring. Sets <*last> when
+ * nothing more will come: the spreader has finished and the ring is empty.
+ */
+static inline uint16_t
+next_burst(struct worker *w, struct rte_mbuf **pkts, bool *last)
+{
+	uint16_t n;
+	bool fed;
+
+	if (w->ring == NULL) {
+		return rte_eth_rx_burst(w->port, w->queue, pkts, BURST);
+	}
+	/* read the flag first: a frame enqueued before it was set is then dequeued below */
+	fed = __atomic_load_n(&w->from->done, __ATOMIC_ACQUIRE);
+	n = (uint16_t)rte_ring_sc_dequeue_burst(w->ring, (void **)pkts, BURST, NULL);
+	*last = fed && n == 0;
+	return n;
 }
 
 int
@@ -110,20 +145,25 @@ worker_main(void *arg)
 	last_rx = last_tick = clock_ns(CLOCK_MONOTONIC);
 	while (!worker_stop) {
 		uint64_t mono, wall;
+		bool last = false;
 
-		n = rte_eth_rx_burst(w->port, w->queue, pkts, BURST);
+		n = next_burst(w, pkts, &last);
 		mono = clock_ns(CLOCK_MONOTONIC);
 		if (n == 0) {
+			if (last) {
+				break;
+			}
 			if (mono - last_tick > 100000000u) {
 				engine_tick(w->engine, mono);
 				last_tick = mono;
-				if (capture_done(w, received)) {
+				if (capture_done(w->port, w->expect_packets, received)) {
 					break;
 				}
 			}
 			if (w->expect_packets != 0 && mono - last_rx > IDLE_GIVE_UP_NS) {
 				break;
 			}
+			idle();
 			continue;
 		}
 		last_rx = mono;
@@ -157,5 +197,78 @@ worker_main(void *arg)
 	}
 	engine_flush(w->engine);
 	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Hands out one burst by worker; returns the frames received. */
+static uint16_t
+spread_burst(struct spreader *sp, uint16_t queue)
+{
+	struct rte_mbuf *pkts[BURST], *by[WORKER_MAX_SPREAD][BURST];
+	unsigned int count[WORKER_MAX_SPREAD] = { 0 }, k;
+	uint16_t n, i;
+
+	n = rte_eth_rx_burst(sp->port, queue, pkts, BURST);
+	for (i = 0; i < n; i++) {
+		/* the headers are in the first segment of a chained frame */
+		k = spread_pick(
+		        spread_hash(rte_pktmbuf_mtod(pkts[i], const uint8_t *), pkts[i]->data_len),
+		        sp->n_rings);
+		by[k][count[k]++] = pkts[i];
+	}
+	for (k = 0; k < sp->n_rings; k++) {
+		unsigned int done = 0;
+
+		while (done < count[k]) {
+			done += rte_ring_sp_enqueue_burst(sp->rings[k], (void **)&by[k][done],
+			                                  count[k] - done, NULL);
+			if (done == count[k] || !sp->lossless || worker_stop) {
+				break;
+			}
+			idle();
+		}
+		if (done < count[k]) {
+			counters_add(&sp->c, CNT_rx_spread_full, count[k] - done);
+			rte_pktmbuf_free_bulk(&by[k][done], count[k] - done);
+		}
+	}
+	return n;
+}
+
+int
+spreader_main(void *arg)
+{
+	struct spreader *sp = arg;
+	uint64_t received = 0, last_rx = clock_ns(CLOCK_MONOTONIC), last_check = last_rx;
+	uint16_t q;
+
+	while (!worker_stop) {
+		uint64_t mono;
+		uint16_t n = 0;
+
+		for (q = 0; q < sp->n_queues; q++) {
+			n = (uint16_t)(n + spread_burst(sp, q));
+		}
+		received += n;
+		if (sp->expect_packets != 0 && received >= sp->expect_packets) {
+			break;
+		}
+		if (n > 0) {
+			last_rx = clock_ns(CLOCK_MONOTONIC);
+			continue;
+		}
+		mono = clock_ns(CLOCK_MONOTONIC);
+		if (mono - last_check > 100000000u) {
+			last_check = mono;
+			if (capture_done(sp->port, sp->expect_packets, received)) {
+				break;
+			}
+		}
+		if (sp->expect_packets != 0 && mono - last_rx > IDLE_GIVE_UP_NS) {
+			break;
+		}
+		idle();
+	}
+	__atomic_store_n(&sp->done, true, __ATOMIC_RELEASE);
 	return 0;
 }

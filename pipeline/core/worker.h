@@ -1,9 +1,12 @@
 /*
- * The DPDK worker lcore: one per RX queue, shared-nothing. It polls its queue
- * in bursts, runs each frame through its own engine (core/engine.h) and frees
- * the mbufs; an mbuf whose TCP segment must wait for a hole keeps an extra
- * reference until the stream releases it. Alerts leave through the writer's
- * ring (alert/writer.h).
+ * The DPDK worker lcore, shared-nothing. It polls its RX queue (one worker
+ * per queue, the NIC's symmetric RSS choosing) or, when there are more
+ * workers than queues, its ring from the spreader: one RX lcore that polls
+ * every queue and hands each frame to a worker by a symmetric hash of its
+ * addresses (net/spread.h). A worker runs each frame through its own engine
+ * (core/engine.h) and frees the mbufs; an mbuf whose TCP segment must wait
+ * for a hole keeps an extra reference until the stream releases it. Alerts
+ * leave through the writer's ring (alert/writer.h).
  */
 #ifndef FW_WORKER_H
 #define FW_WORKER_H
@@ -16,6 +19,8 @@
 #include "core/counters.h"
 
 struct engine;
+struct rte_ring;
+struct spreader;
 
 /* The largest frame a worker takes (a GRO-merged or jumbo frame spans several mbufs). */
 #define WORKER_MAX_FRAME 65536
@@ -27,12 +32,37 @@ struct worker {
 	uint16_t port;
 	uint16_t queue;
 	uint64_t expect_packets; /* stop after this many (a capture file); 0: run until stopped */
-	volatile bool done;      /* set by the worker after its final flush */
+	struct rte_ring *ring;   /* frames from <from>; NULL: poll <port>, <queue> */
+	const struct spreader *from;
+	volatile bool done;               /* set by the worker after its final flush */
 	uint8_t linear[WORKER_MAX_FRAME]; /* a chained mbuf, copied flat */
+} __rte_cache_aligned;
+
+/* The most workers one spreader feeds. */
+#define WORKER_MAX_SPREAD 64
+
+/*
+ * The RX lcore that spreads a port's queues over the workers' rings. From a
+ * capture file (<lossless>) a full ring is waited for: the file can wait, and
+ * nothing is lost. From a live port a frame whose worker's ring is full is
+ * dropped and counted (rx_spread_full): the spreader never waits for a worker.
+ */
+struct spreader {
+	struct counters c; /* first: cache-aligned, written only by this lcore */
+	uint16_t port;
+	uint16_t n_queues;
+	unsigned int n_rings;
+	struct rte_ring *rings[WORKER_MAX_SPREAD]; /* single producer, single consumer */
+	uint64_t expect_packets;                   /* as in struct worker */
+	bool lossless;
+	volatile bool done; /* set after the last frame is on a ring */
 } __rte_cache_aligned;
 
 /* Set by signal handlers or the control thread: every worker flushes and returns. */
 extern volatile bool worker_stop;
+
+/* Set before launch when lcores outnumber CPUs: idle pollers yield the CPU. */
+extern bool worker_yield_idle;
 
 /* The engine ops a worker uses (mbuf references, writer records); arg is the worker. */
 extern const struct tcp_stream_ops worker_tcp_ops;
@@ -41,5 +71,8 @@ void worker_alert_submit(void *arg, struct alert_rec *rec);
 
 /* lcore entry point; <arg> is a struct worker. Returns 0. */
 int worker_main(void *arg);
+
+/* lcore entry point; <arg> is a struct spreader. Returns 0. */
+int spreader_main(void *arg);
 
 #endif

@@ -89,9 +89,9 @@ def main():
 
         cfg = os.path.join(tmp, "c.yaml")
         with open(cfg, "w") as f:
-            f.write("limits:\n  flows: many\n")
+            f.write("tcp:\n  max_flows: many\n")
         rc, out, err = run(fw, "check", "-c", cfg, wl)
-        expect(rc == 1 and err.startswith(cfg + ":2:10: limits.flows"), "check bad config: %d %r" % (rc, err))
+        expect(rc == 1 and err.startswith(cfg + ":2:14: tcp.max_flows"), "check bad config: %d %r" % (rc, err))
 
         doc = os.path.join(tmp, "feed.rss")
         with open(doc, "w") as f:

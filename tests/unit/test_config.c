@@ -106,19 +106,19 @@ check_err(const char *text, const char *suffix)
 static void
 test_config_rejects_unknown_settings_with_position(void)
 {
-	check_err("limits:\n  flows: 100\n  flowz: 3\n", "3:3: limits.flowz: unknown setting");
+	check_err("tcp:\n  max_flows: 100\n  flowz: 3\n", "3:3: tcp.flowz: unknown setting");
 	check_err("nosuch:\n  a: 1\n", "2:3: nosuch.a: unknown setting");
 }
 
 static void
 test_config_rejects_bad_values_with_position(void)
 {
-	check_err("limits:\n  flows: lots\n",
-	          "2:10: limits.flows: 'lots' is not a whole number from 16 to 16777216");
-	check_err("limits:\n  flows: 3\n",
-	          "2:10: limits.flows: '3' is not a whole number from 16 to 16777216");
-	check_err("limits:\n  flows: -5\n",
-	          "2:10: limits.flows: '-5' is not a whole number from 16 to 16777216");
+	check_err("tcp:\n  max_flows: lots\n",
+	          "2:14: tcp.max_flows: 'lots' is not a whole number from 16 to 16777216");
+	check_err("tcp:\n  max_flows: 3\n",
+	          "2:14: tcp.max_flows: '3' is not a whole number from 16 to 16777216");
+	check_err("tcp:\n  max_flows: -5\n",
+	          "2:14: tcp.max_flows: '-5' is not a whole number from 16 to 16777216");
 	check_err("capture:\n  http_ports: [80, 70000]\n",
 	          "2:20: capture.http_ports: a port is a whole number from 1 to 65535");
 	check_err("capture:\n  http_ports: 80\n",
@@ -126,12 +126,42 @@ test_config_rejects_bad_values_with_position(void)
 	check_err("output:\n  socket: [a]\n", "2:11: output.socket: expected a single value");
 	check_err("- a\n- b\n", "1:1: expected a mapping of sections");
 	check_err("limits: 3\n", "1:9: limits: expected a mapping");
+	check_err("capture:\n  verify_checksums: yes\n",
+	          "2:21: capture.verify_checksums: 'yes' is not true or false");
+}
+
+static void
+test_config_names_the_new_key_of_a_renamed_setting(void)
+{
+	check_err("limits:\n  flows: 100\n", "2:3: limits.flows: renamed: now tcp.max_flows");
+	check_err("limits:\n  ooo_segments: 100\n",
+	          "2:3: limits.ooo_segments: renamed: now tcp.reasm_memcap (in bytes)");
+}
+
+static void
+test_config_loads_reasm_memcap_and_verify_checksums(void)
+{
+	char *err = NULL;
+	const char *path = write_file("m.yaml", "tcp:\n  reasm_memcap: 2304000\n");
+	struct fw_config *cfg = config_load(path, &err);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->reasm_memcap, 2304000);
+	CU_ASSERT_FALSE(cfg->verify_checksums);
+	CU_ASSERT_EQUAL(cfg->ooo_segments, 2304000 / CONFIG_SEGMENT_BYTES);
+	config_free(cfg);
+	cfg = config_load(write_file("v.yaml", "capture:\n  verify_checksums: true\n"), &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_TRUE(cfg->verify_checksums);
+	config_free(cfg);
+	check_err("tcp:\n  reasm_memcap: 1000\n",
+	          "2:17: tcp.reasm_memcap: '1000' is not a whole number from 65536 to 68719476736");
 }
 
 static void
 test_config_reports_yaml_syntax_errors(void)
 {
-	char *err = load_err("limits:\n  flows: [1\n");
+	char *err = load_err("tcp:\n  max_flows: [1\n");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "c.yaml:3:1: "));
@@ -196,6 +226,10 @@ main(void)
 	            test_config_rejects_unknown_settings_with_position);
 	CU_add_test(s, "rejects bad values with position",
 	            test_config_rejects_bad_values_with_position);
+	CU_add_test(s, "names the new key of a renamed setting",
+	            test_config_names_the_new_key_of_a_renamed_setting);
+	CU_add_test(s, "loads reasm_memcap and verify_checksums",
+	            test_config_loads_reasm_memcap_and_verify_checksums);
 	CU_add_test(s, "reports YAML syntax errors", test_config_reports_yaml_syntax_errors);
 	CU_add_test(s, "missing file names it", test_config_missing_file_names_it);
 	CU_add_test(s, "shipped files load", test_config_shipped_files_load);

@@ -146,13 +146,16 @@ static struct wl_set *set;
 static struct fw_config *cfg;
 static struct counters c __attribute__((aligned(64)));
 
+/* Added to both clocks of every packet(): a test that lets capture time pass moves it. */
+static uint64_t clock_shift;
+
 static void
 packet(const uint8_t *f, size_t len)
 {
 	uint8_t *g = guard_dup(f, len);
 
 	/* a non-NULL ref: held segments go through this test's hold/release */
-	engine_packet(eng, g, len, 1000, 2000, &held);
+	engine_packet(eng, g, len, 1000 + clock_shift, 2000 + clock_shift, &held);
 	guard_free(g);
 }
 
@@ -486,6 +489,30 @@ test_engine_http_sessions_bounded_and_reused(void)
 	eng = big;
 }
 
+static void
+test_engine_verify_checksums_drops_bad_packets(void)
+{
+	static const int order[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	struct engine *normal = eng;
+
+	/* this suite's frames carry zero checksums: wrong, as on a host that offloads them */
+	cfg->verify_checksums = true;
+	eng = engine_from_cfg();
+	cfg->verify_checksums = false;
+	reset();
+	exchange(true, order, 10, 64);
+	CU_ASSERT_EQUAL(n_alerts, 0);
+	CU_ASSERT(c.v[CNT_decode_ip_csum_bad] > 0);
+	CU_ASSERT_EQUAL(c.v[CNT_flow_created], 0);
+	engine_free(eng);
+	eng = normal;
+	/* by default they are not checked */
+	reset();
+	exchange(true, order, 10, 64);
+	CU_ASSERT_EQUAL(n_alerts, 1);
+	CU_ASSERT_EQUAL(c.v[CNT_decode_ip_csum_bad], 0);
+}
+
 /*
  * Adversarial traffic, each with the engine's own bounds: memory stays
  * within the configured limits, the counters say what happened, and the
@@ -609,6 +636,77 @@ test_adversarial_ooo_flood_into_one_flow_is_bounded(void)
 	CU_ASSERT_EQUAL(held, 0);
 }
 
+/*
+ * A client that shuts its receive window for 70 days (capture time): the
+ * server probes it with the next byte of the response every minute (RFC 9293
+ * §3.8.6.1), the client never takes it. The probes keep the flow alive, hold
+ * nothing, and are delivered once; feeds on other flows alert meanwhile; when
+ * the window opens, the response resumes at the probed byte and alerts.
+ */
+static void
+test_adversarial_zero_window_stall_delivers_once(void)
+{
+	static const char req[] = "GET /rss.xml HTTP/1.1\r\nHost: w.example\r\n\r\n";
+	const size_t first = 100;
+	const uint32_t probes = 100000;
+	struct engine *normal = eng;
+	struct alert_rec a;
+	char rsp[2048];
+	uint8_t f[2048];
+	size_t rlen;
+	uint32_t i;
+	int peak = 0;
+
+	eng = engine_from_cfg();
+	reset();
+	rlen = (size_t)snprintf(rsp, sizeof(rsp),
+	                        "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s", strlen(rss),
+	                        rss);
+	packet(f, tcp_frame(f, 20, 40000, 10, 80, 99, 0x02, "", 0));
+	packet(f, tcp_frame(f, 10, 80, 20, 40000, 8999, 0x12, "", 0));
+	packet(f, tcp_frame(f, 20, 40000, 10, 80, 100, 0x18, req, strlen(req)));
+	packet(f, tcp_frame(f, 10, 80, 20, 40000, 9000, 0x18, rsp, first));
+	for (i = 0; i < probes; i++) {
+		clock_shift += 60ull * 1000000000u;
+		flood_packet(f,
+		             tcp_frame(f, 10, 80, 20, 40000, 9000 + (uint32_t)first, 0x10,
+		                       rsp + first, 1),
+		             1000 + clock_shift);
+		if (i % 1000 == 0) {
+			engine_tick(eng, 2000 + clock_shift);
+		}
+		if (i == probes / 2) {
+			/* a feed on another connection (client port 40001) in the middle of it */
+			static const char req2[] =
+			        "GET /rss.xml HTTP/1.1\r\nHost: w.example\r\n\r\n";
+
+			packet(f, tcp_frame(f, 20, 40001, 10, 80, 99, 0x02, "", 0));
+			packet(f, tcp_frame(f, 20, 40001, 10, 80, 100, 0x18, req2, strlen(req2)));
+			packet(f, tcp_frame(f, 10, 80, 20, 40001, 9000, 0x18, rsp, rlen));
+		}
+		peak = held > peak ? held : peak;
+	}
+	CU_ASSERT_EQUAL(peak, 0);
+	CU_ASSERT_EQUAL(c.v[CNT_tcp_retrans_bytes], probes - 1);
+	/* only the other connection, quiet after its exchange, expired; the probed one lives */
+	CU_ASSERT_EQUAL(c.v[CNT_flow_expired], 1);
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
+	CU_ASSERT_STRING_EQUAL(alerts[0].flow_dst, "198.18.0.20:40001");
+	/* the window opens: the rest of the response, from the probed byte */
+	packet(f, tcp_frame(f, 10, 80, 20, 40000, 9000 + (uint32_t)first, 0x18, rsp + first,
+	                    rlen - first));
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 2);
+	a = alerts[1];
+	a.ts_ns -= clock_shift;
+	a.rx_mono_ns -= clock_shift;
+	check_moscow_alert(&a);
+	CU_ASSERT_EQUAL(c.v[CNT_http_responses], 2);
+	engine_free(eng);
+	eng = normal;
+	clock_shift = 0;
+	CU_ASSERT_EQUAL(held, 0);
+}
+
 static void
 test_adversarial_fragment_flood_is_bounded(void)
 {
@@ -725,6 +823,8 @@ main(void)
 	CU_add_test(s, "reports every http response", test_engine_reports_every_http_response);
 	CU_add_test(s, "http sessions bounded and reused",
 	            test_engine_http_sessions_bounded_and_reused);
+	CU_add_test(s, "verify checksums drops bad packets",
+	            test_engine_verify_checksums_drops_bad_packets);
 	CU_add_test(s, "counts malformed frames", test_engine_counts_malformed_frames);
 	CU_add_test(s, "reassembles a fragmented UDP feed",
 	            test_engine_reassembles_a_fragmented_udp_feed);
@@ -738,5 +838,7 @@ main(void)
 	CU_add_test(s, "out-of-order flood into one flow is bounded",
 	            test_adversarial_ooo_flood_into_one_flow_is_bounded);
 	CU_add_test(s, "fragment flood is bounded", test_adversarial_fragment_flood_is_bounded);
+	CU_add_test(s, "zero-window stall delivers once",
+	            test_adversarial_zero_window_stall_delivers_once);
 	return guard_run_tests();
 }
