@@ -3,10 +3,15 @@
  * endpoints sorted so that both directions of a connection find the same
  * entry. Each entry carries a fixed-size user area (the engine's per-flow
  * state) that the table zeroes on creation. The table never allocates after
- * flow_table_create(); when it is full a new flow is refused and counted.
+ * flow_table_create(); when it is full, the flow idle the longest makes room.
+ *
+ * Every flow sits on one list in last-seen order (a lookup moves it to the
+ * recent end), so expiry and eviction take from the idle end: O(1) a flow,
+ * never a scan of the table.
  *
  * Lifecycle: lookup(create=true) makes a flow; flow_table_expire() evicts
- * flows idle longer than the timeout; flow_table_remove() ends one now;
+ * flows idle longer than the timeout; flow_table_remove() ends one now (a
+ * connection closed by FIN on both sides or RST);
  * flow_table_flush() ends them all (end of capture). Every eviction goes
  * through the evict callback first, so the owner can finish and free what the
  * user area holds.
