@@ -93,10 +93,20 @@
 	X(http_gzip_bad, "corrupt gzip or deflate bodies")                                         \
 	X(http_not_feed, "response bodies skipped because they are not feeds")                     \
 	X(http_pending_overflow, "pipelined requests beyond HTTP_MAX_PENDING (response unpaired)") \
-	X(http_encoding_unsupported, "response bodies skipped: Content-Encoding not gzip/deflate") \
 	X(http_upgrade, "connections that left HTTP/1.1 (101, CONNECT tunnel), bypassed")          \
 	X(http_gzip_pool_empty, "compressed bodies skipped: every inflate stream was busy")        \
 	X(http_gap, "connections bypassed after a TCP hole (framing lost)")                        \
+	X(http_status_bad, "status lines without a valid status code (read as 200)")               \
+	X(http_rsp_junk, "junk lines before a status line, skipped")                               \
+	X(http_rsp_no_status, "responses without a status line, read as a body until close")       \
+	X(http_header_lenient, "bad header lines read leniently (bare CR, space before colon)")    \
+	X(http_cl_lenient, "malformed or conflicting Content-Length (first number used)")          \
+	X(http_chunked_lenient, "chunk-size lines with junk or blank lines before, read")          \
+	X(http_chunked_fallback, "bodies announced chunked that were not, read until close")       \
+	X(http_ce_unknown, "Content-Encoding codings not decoded, ignored (body passed as is)")    \
+	X(http_ce_layers_limit, "bodies with more stacked Content-Encodings than decoded (raw)")   \
+	X(http_ce_passthrough, "bodies labelled compressed that were not, delivered raw")          \
+	X(http_gzip_lead_ws, "gzip bodies with whitespace before the gzip header, skipped")        \
 	/* feed */                                                                                 \
 	X(feed_documents, "feed documents started")                                                \
 	X(feed_items, "feed items extracted")                                                      \

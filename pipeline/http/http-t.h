@@ -14,8 +14,9 @@
  * (lost_tail / lost_before keep the order), so its response is reported as
  * unpaired instead of shifting every later pairing. A compressed body
  * borrows a z_stream (with its arena) from the worker's struct http_zpool
- * when it starts, and gives it back when its stream or the body ends, on
- * bypass, or in http_conn_release(): nothing is allocated per flow.
+ * for each of its codings (up to HTTP_MAX_CODINGS stacked) when it starts,
+ * and gives them back when its stream or the body ends, on bypass, or in
+ * http_conn_release(): nothing is allocated per flow.
  */
 #ifndef FW_HTTP_T_H
 #define FW_HTTP_T_H
@@ -28,6 +29,7 @@
 #define HTTP_URL_POOL    1024 /* bytes shared by the pending URLs and the target being parsed */
 #define HTTP_MAX_HOST    256  /* Host header value kept (a DNS name is at most 253) */
 #define HTTP_MAX_CTYPE   128  /* Content-Type value kept */
+#define HTTP_MAX_CODINGS 3    /* stacked Content-Encodings decoded (gzip, gzip, deflate...) */
 
 /* One queued request; its URL is in http_conn.url_pool after its predecessors'. */
 struct http_req_info {
@@ -35,6 +37,7 @@ struct http_req_info {
 	uint8_t lost_before; /* requests dropped at queue overflow that came before this one */
 	bool is_head;        /* a HEAD request: its response has no body */
 	bool is_connect;     /* a CONNECT request: a 2xx response turns the flow into a tunnel */
+	bool is_upgrade;     /* the request carried Upgrade: only then may a 101 switch protocols */
 };
 
 /* One direction's parser position. Fields are private to http/. */
@@ -62,17 +65,27 @@ struct http_conn {
 	/* request direction */
 	struct http_dir req;
 	bool req_is_head, req_is_connect, target_abs;
+	bool req_is_upgrade; /* the request being parsed carries Upgrade */
 	uint16_t target_len; /* target bytes stored at url_pool + pool_used */
 	uint16_t host_len;
 	/* response direction */
 	struct http_dir rsp;
 	uint16_t status;
-	uint8_t encoding;   /* 0 identity, 1 gzip, 2 deflate, 3 unsupported */
+	uint8_t encoding; /* first coding undone: 0 identity, 1 gzip, 2 deflate, 3 too many (raw) */
 	uint8_t body_flags; /* decoder state of the current body, private to http/ */
 	uint8_t zhdr;       /* first byte of a deflate body, held to tell zlib from raw */
 	uint8_t content_type_len;
+	bool rsp_nobody;     /* the last response had no body: bytes may follow where none belong */
 	uint64_t body_bytes; /* decoded bytes delivered for the current response */
 	void *zs;            /* z_stream borrowed from http_env.zpool for this body */
+	/* Content-Encoding layers, private to http/ (http_body.c) */
+	uint8_t ce_n;                         /* codings listed; HTTP_MAX_CODINGS + 1: too many */
+	uint8_t ce[HTTP_MAX_CODINGS];         /* in the order the server applied them */
+	uint8_t zmode[HTTP_MAX_CODINGS];      /* per decoding layer, the first undone first */
+	uint8_t zhstate[HTTP_MAX_CODINGS];    /* gzip member header parse position */
+	uint8_t zflg[HTTP_MAX_CODINGS];       /* gzip FLG byte */
+	uint16_t zskip[HTTP_MAX_CODINGS];     /* gzip header bytes left in the current part */
+	void *zs_inner[HTTP_MAX_CODINGS - 1]; /* streams of the inner layers (zs is the first) */
 	char content_type[HTTP_MAX_CTYPE];
 	char host[HTTP_MAX_HOST];
 	char url_pool[HTTP_URL_POOL];

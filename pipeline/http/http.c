@@ -17,8 +17,12 @@ _Static_assert(sizeof(struct http_conn) < 2048, "struct http_conn must stay unde
 #define HF_HAS_CL      0x0002
 #define HF_CL_BAD      0x0004
 #define HF_HAS_TE      0x0008
-#define HF_TE_CHUNKED  0x0010 /* the last transfer coding seen is chunked */
+#define HF_TE_CHUNKED  0x0010 /* a Transfer-Encoding field named chunked */
 #define HF_TOKEN_RESET 0x0020 /* a comma ended the kept token; the next one replaces it */
+#define HF_LF_ONLY     0x0040 /* the last line ended with a bare LF */
+#define HF_JUNK        0x0080 /* a junk line came before this status line */
+#define HF_STATUS_BAD  0x0100 /* the status code is not 3 digits */
+#define HF_NAME_OPEN   0x0200 /* a line held a field name and no colon: a fold may bring it */
 
 /* struct http_dir.sink: where the bytes of the current field value go */
 enum {
@@ -50,6 +54,13 @@ static bool
 is_ws(uint8_t c)
 {
 	return c == ' ' || c == '\t';
+}
+
+/* Whitespace as browsers and libhtp skip it around tokens: SP HT VT FF and NUL. */
+static bool
+is_loose_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == 0;
 }
 
 static uint8_t
@@ -146,6 +157,7 @@ enqueue(struct http_conn *h, const struct http_env *env)
 	e->lost_before = h->lost_tail;
 	e->is_head = h->req_is_head;
 	e->is_connect = h->req_is_connect;
+	e->is_upgrade = h->req_is_upgrade;
 	h->lost_tail = 0;
 	h->pool_used += len;
 }
@@ -201,6 +213,8 @@ field_begin(struct http_conn *h, struct http_dir *d, bool is_req)
 		if (len == 4 && memcmp(n, "host", 4) == 0 && h->host_len == 0) {
 			/* RFC 9112 §3.2: one Host; a second one is ignored */
 			d->sink = SINK_HOST;
+		} else if (len == 7 && memcmp(n, "upgrade", 7) == 0) {
+			h->req_is_upgrade = true;
 		}
 	} else if (len == 16 && memcmp(n, "content-encoding", 16) == 0) {
 		d->sink = SINK_CE;
@@ -211,11 +225,17 @@ field_begin(struct http_conn *h, struct http_dir *d, bool is_req)
 	}
 }
 
-/* RFC 9110 §8.4: one Content-Encoding coding; identity is a no-op, two codings are not decoded. */
+/*
+ * RFC 9110 §8.4: the codings of Content-Encoding, in the order they were
+ * applied, across every Content-Encoding field. identity is a no-op. Read
+ * as libhtp reads them: x-deflate is deflate, and a coding we do not know
+ * (br, lzma, junk) is ignored (counted), so the body still reaches the
+ * consumer, decoded by the codings we know or raw.
+ */
 static void
-coding_end(struct http_conn *h, struct http_dir *d)
+coding_end(struct http_conn *h, const struct http_env *env, struct http_dir *d)
 {
-	size_t n = trim_len(d->val, d->val_len);
+	size_t n = d->val_len;
 	uint8_t enc;
 
 	d->val_len = 0;
@@ -224,16 +244,22 @@ coding_end(struct http_conn *h, struct http_dir *d)
 	}
 	if (eq_ci(d->val, n, "gzip") || eq_ci(d->val, n, "x-gzip")) {
 		enc = HTTP_ENC_GZIP;
-	} else if (eq_ci(d->val, n, "deflate")) {
+	} else if (eq_ci(d->val, n, "deflate") || eq_ci(d->val, n, "x-deflate")) {
 		enc = HTTP_ENC_DEFLATE;
 	} else {
-		enc = HTTP_ENC_UNSUPPORTED;
+		counters_inc(env->c, CNT_http_ce_unknown);
+		return;
 	}
-	h->encoding = h->encoding == HTTP_ENC_IDENTITY ? enc : HTTP_ENC_UNSUPPORTED;
+	if (h->ce_n < HTTP_MAX_CODINGS) {
+		h->ce[h->ce_n] = enc;
+	}
+	if (h->ce_n <= HTTP_MAX_CODINGS) {
+		h->ce_n++;
+	}
 }
 
 static void
-sink_byte(struct http_conn *h, struct http_dir *d, uint8_t c)
+sink_byte(struct http_conn *h, const struct http_env *env, struct http_dir *d, uint8_t c)
 {
 	switch (d->sink) {
 	case SINK_CL:
@@ -241,36 +267,47 @@ sink_byte(struct http_conn *h, struct http_dir *d, uint8_t c)
 			return;
 		}
 		if (d->val_len == sizeof(d->val)) {
-			d->flags |= HF_CL_BAD;
+			/* only the first number is used; note the overflow */
+			d->flags |= HF_TOKEN_RESET;
 			return;
 		}
 		d->val[d->val_len++] = (char)c;
 		break;
 	case SINK_TE:
-		/* RFC 9112 §6.1: only the last transfer coding matters; keep that token */
-		if (c == ',') {
-			if (d->val_len > 0) {
-				d->flags |= HF_TOKEN_RESET;
+		/*
+		 * RFC 9112 §6.1 reads only a final "chunked" coding as chunked.
+		 * As libhtp does, "chunked" anywhere in any Transfer-Encoding
+		 * field (any case, NULs dropped) selects chunked: a server that
+		 * hides it in junk ("xchunked", "chunked x", "chu\0nked") is read
+		 * as browsers read it, and a body that is not chunked after all
+		 * falls back to close-delimited (http_body.c). val_len is the
+		 * number of bytes of "chunked" matched so far.
+		 */
+		if (c == 0) {
+			return;
+		}
+		c = to_lower(c);
+		if (c == (uint8_t) "chunked"[d->val_len]) {
+			if (++d->val_len == 7) {
+				d->flags |= HF_TE_CHUNKED;
+				d->val_len = 0;
 			}
-			return;
-		}
-		if (is_ws(c) && (d->val_len == 0 || (d->flags & HF_TOKEN_RESET))) {
-			return;
-		}
-		if (d->flags & HF_TOKEN_RESET) {
-			d->flags &= (uint16_t)~HF_TOKEN_RESET;
-			d->val_len = 0;
-		}
-		if (d->val_len < sizeof(d->val)) {
-			d->val[d->val_len++] = (char)c;
+		} else {
+			d->val_len = c == 'c' ? 1 : 0;
 		}
 		break;
 	case SINK_CE:
-		if (c == ',') {
-			coding_end(h, d);
+		if (c == 0) {
+			/* "gz\0ip" is gzip to libhtp */
 			return;
 		}
-		if (is_ws(c) && d->val_len == 0) {
+		if (!is_tchar(c)) {
+			/*
+			 * RFC 9110 §8.4: codings are tokens separated by commas;
+			 * any other byte that is no tchar (SP, ";", ":", 0xa0)
+			 * separates codings too, as libhtp reads them.
+			 */
+			coding_end(h, env, d);
 			return;
 		}
 		if (d->val_len < sizeof(d->val)) {
@@ -299,82 +336,60 @@ sink_byte(struct http_conn *h, struct http_dir *d, uint8_t c)
 }
 
 /*
- * RFC 9110 §8.6: Content-Length = 1*DIGIT; RFC 9112 §6.3 item 5 also admits a
- * list of identical values (duplicated fields). Anything else is invalid.
+ * RFC 9110 §8.6: Content-Length = 1*DIGIT; RFC 9112 §6.3 item 5 admits a list
+ * of identical values and calls anything else invalid framing. As libhtp
+ * does, the first run of digits of the first Content-Length field is used
+ * ("68A", "(68) 34", "68, 136", a second field 136): the client of a server
+ * that sends such junk has no better reading, and an IDS that gave up on it
+ * would be blind to the body. Anything but a clean value is counted.
  */
 static void
-content_length_end(struct http_dir *d)
+content_length_end(const struct http_env *env, struct http_dir *d)
 {
 	size_t n = trim_len(d->val, d->val_len), i = 0;
-	uint64_t v;
-	bool digits;
+	uint64_t v = 0;
+	bool clean;
 
-	if (d->flags & HF_CL_BAD) {
+	if (d->flags & (HF_HAS_CL | HF_CL_BAD)) {
+		/* a second field: ignored; the first one wins */
+		counters_inc(env->c, CNT_http_cl_lenient);
 		return;
 	}
-	if (n == 0) {
+	while (i < n && (d->val[i] < '0' || d->val[i] > '9')) {
+		i++;
+	}
+	clean = i == 0;
+	if (i == n) {
 		d->flags |= HF_CL_BAD;
+		counters_inc(env->c, CNT_http_cl_lenient);
 		return;
 	}
-	while (i < n) {
-		v = 0;
-		digits = false;
-		while (i < n && d->val[i] >= '0' && d->val[i] <= '9') {
-			if (v > (UINT64_MAX - 9) / 10) {
-				d->flags |= HF_CL_BAD;
-				return;
-			}
-			v = v * 10 + (uint64_t)(d->val[i] - '0');
-			digits = true;
-			i++;
-		}
-		while (i < n && is_ws((uint8_t)d->val[i])) {
-			i++;
-		}
-		if (!digits || (i < n && d->val[i] != ',') ||
-		    ((d->flags & HF_HAS_CL) && d->length != v)) {
+	while (i < n && d->val[i] >= '0' && d->val[i] <= '9') {
+		if (v > (UINT64_MAX - 9) / 10) {
 			d->flags |= HF_CL_BAD;
+			counters_inc(env->c, CNT_http_cl_lenient);
 			return;
 		}
-		d->length = v;
-		d->flags |= HF_HAS_CL;
-		if (i < n) {
-			i++;
-			while (i < n && is_ws((uint8_t)d->val[i])) {
-				i++;
-			}
-		}
+		v = v * 10 + (uint64_t)(d->val[i] - '0');
+		i++;
 	}
+	if (i < n || !clean || (d->flags & HF_TOKEN_RESET)) {
+		/* trailing junk, a list, a value that overflowed val[] or a leading junk byte */
+		counters_inc(env->c, CNT_http_cl_lenient);
+	}
+	d->length = v;
+	d->flags |= HF_HAS_CL;
 }
 
 static void
-field_end(struct http_conn *h, struct http_dir *d)
+field_end(struct http_conn *h, const struct http_env *env, struct http_dir *d)
 {
-	size_t n, i;
-
 	switch (d->sink) {
 	case SINK_CL:
-		content_length_end(d);
-		break;
-	case SINK_TE:
-		/* RFC 9112 §7: transfer-coding = token *( OWS ";" OWS transfer-parameter ) */
-		n = trim_len(d->val, d->val_len);
-		for (i = 0; i < n; i++) {
-			if (d->val[i] == ';' || is_ws((uint8_t)d->val[i])) {
-				n = i;
-				break;
-			}
-		}
-		if (n > 0) {
-			if (eq_ci(d->val, n, "chunked")) {
-				d->flags |= HF_TE_CHUNKED;
-			} else {
-				d->flags &= (uint16_t)~HF_TE_CHUNKED;
-			}
-		}
+		content_length_end(env, d);
 		break;
 	case SINK_CE:
-		coding_end(h, d);
+		coding_end(h, env, d);
 		break;
 	case SINK_CTYPE:
 		h->content_type_len = (uint8_t)trim_len(h->content_type, h->content_type_len);
@@ -388,29 +403,60 @@ field_end(struct http_conn *h, struct http_dir *d)
 	d->sink = SINK_NONE;
 }
 
-/* One byte of the field section (RFC 9112 §5) of direction <d>. */
+/* A malformed field line is tolerated (skipped or read leniently) and counted. */
+static void
+lenient(const struct http_env *env)
+{
+	counters_inc(env->c, CNT_http_header_lenient);
+}
+
+/*
+ * One byte of the field section (RFC 9112 §5) of direction <d>. Lines are
+ * read as browsers and libhtp read them, so that a server cannot hide a
+ * framing field from the monitor that its client still obeys: a bare CR
+ * ends a line (RFC 9112 §2.2 would read it as SP), whitespace between a
+ * field name and its colon is dropped (§5.1 would reject the message), NULs
+ * in a name are dropped, and a line that is no field line is skipped (§5
+ * would reject). Each of those is counted as http_header_lenient.
+ */
 static enum hdr_rc
-hdr_byte(struct http_conn *h, struct http_dir *d, bool is_req, uint8_t c)
+hdr_byte(struct http_conn *h, const struct http_env *env, struct http_dir *d, bool is_req,
+         uint8_t c)
 {
 	switch (d->state) {
-	case HS_HDR_LINE:
-		if (is_ws(c)) {
-			if (!(d->flags & HF_OPEN)) {
-				/* RFC 9112 §2.2: whitespace before the first field line */
-				return HDR_BAD;
-			}
-			/* RFC 9112 §5.2: obs-fold continues the value; it reads as SP */
-			d->flags &= (uint16_t)~HF_OPEN;
-			sink_byte(h, d, ' ');
-			d->state = HS_HDR_VALUE;
+	case HS_LINE_CR:
+		d->state = HS_HDR_LINE;
+		if (c == '\n') {
+			d->flags &= (uint16_t)~HF_LF_ONLY;
 			return HDR_MORE;
 		}
+		/* a bare CR: the line ended there, c starts the next one */
+		lenient(env);
+		d->flags &= (uint16_t)~HF_LF_ONLY;
+		/* fallthrough */
+	case HS_HDR_LINE:
+		if (is_ws(c) || c == 0) {
+			if (d->flags & HF_OPEN) {
+				/* RFC 9112 §5.2: obs-fold continues the value; it reads as SP */
+				d->state = HS_HDR_FOLD;
+				return HDR_MORE;
+			}
+			lenient(env);
+			if (d->flags & HF_NAME_OPEN) {
+				/* "Transfer-Encoding" CRLF " : chunked": the fold brings the colon */
+				d->state = HS_HDR_NAME_WS;
+			}
+			/* else whitespace before a line that continues nothing: dropped, as libhtp does */
+			return HDR_MORE;
+		}
+		d->flags &= (uint16_t)~HF_NAME_OPEN;
 		if (d->flags & HF_OPEN) {
 			d->flags &= (uint16_t)~HF_OPEN;
-			field_end(h, d);
+			field_end(h, env, d);
 		}
 		if (c == '\r') {
 			d->state = HS_HDR_END_LF;
+			d->tok_len = 1;
 			return HDR_MORE;
 		}
 		if (c == '\n') {
@@ -429,24 +475,134 @@ hdr_byte(struct http_conn *h, struct http_dir *d, bool is_req, uint8_t c)
 			}
 			return HDR_MORE;
 		}
-		if (c == ':' && d->name_len > 0) {
+		if (c == ':') {
+			/* an empty name matches no field we read: the value is skipped */
 			field_begin(h, d, is_req);
 			d->state = HS_HDR_VALUE;
 			return HDR_MORE;
 		}
-		/* RFC 9112 §5.1: no whitespace between field name and colon */
-		return HDR_BAD;
+		lenient(env);
+		if (c == 0) {
+			/* "Transfer\0-Encoding" is Transfer-Encoding to libhtp */
+			return HDR_MORE;
+		}
+		if (c == '\n') {
+			d->flags |= HF_LF_ONLY | (d->name_len > 0 ? HF_NAME_OPEN : 0);
+			d->state = HS_HDR_LINE;
+		} else if (d->name_len > 0 && (is_loose_ws(c) || c == '\r')) {
+			d->state = HS_HDR_NAME_WS;
+		} else {
+			d->state = HS_HDR_SKIP;
+		}
+		return HDR_MORE;
+	case HS_HDR_NAME_WS:
+		if (c == ':') {
+			d->flags &= (uint16_t)~HF_NAME_OPEN;
+			field_begin(h, d, is_req);
+			d->state = HS_HDR_VALUE;
+		} else if (c == '\n') {
+			d->flags |= HF_NAME_OPEN;
+			d->state = HS_HDR_LINE;
+		} else if (!is_loose_ws(c) && c != '\r') {
+			d->state = HS_HDR_SKIP;
+		}
+		return HDR_MORE;
+	case HS_HDR_SKIP:
+		if (c == '\n') {
+			d->flags |= HF_LF_ONLY;
+			d->state = HS_HDR_LINE;
+		} else if (c == '\r') {
+			d->state = HS_LINE_CR;
+		}
+		return HDR_MORE;
+	case HS_HDR_FOLD:
+		if (is_ws(c)) {
+			return HDR_MORE;
+		}
+		if (c == '\n') {
+			if (d->flags & HF_LF_ONLY) {
+				/* LF SP LF: browsers end the header section there */
+				lenient(env);
+				d->flags &= (uint16_t)~HF_OPEN;
+				field_end(h, env, d);
+				return HDR_END;
+			}
+			/* an empty continuation line */
+			d->state = HS_HDR_LINE;
+			return HDR_MORE;
+		}
+		if (c == '\r') {
+			d->state = HS_LINE_CR;
+			return HDR_MORE;
+		}
+		sink_byte(h, env, d, ' ');
+		sink_byte(h, env, d, c);
+		d->state = HS_HDR_VALUE;
+		if (is_tchar(c)) {
+			/* the field's name is no longer needed: name[] now holds the line's first token */
+			d->name[0] = (char)to_lower(c);
+			d->name_len = 1;
+			d->state = HS_HDR_FOLD_NAME;
+		}
+		return HDR_MORE;
+	case HS_HDR_FOLD_NAME:
+		if (is_tchar(c)) {
+			if (d->name_len < sizeof(d->name)) {
+				d->name[d->name_len] = (char)to_lower(c);
+			}
+			if (d->name_len < UINT8_MAX) {
+				d->name_len++;
+			}
+			sink_byte(h, env, d, c);
+			return HDR_MORE;
+		}
+		d->state = HS_HDR_VALUE;
+		if (c == ':' &&
+		    ((d->name_len == 17 && memcmp(d->name, "transfer-encoding", 17) == 0) ||
+		     (d->name_len == 16 && memcmp(d->name, "content-encoding", 16) == 0))) {
+			/*
+			 * RFC 9112 §5.2 makes " Transfer-Encoding: chunked" after a
+			 * field part of its value; some browsers read a field there.
+			 * Both codings are safe to read either way: a body that is
+			 * not chunked or not compressed passes as is.
+			 */
+			lenient(env);
+			field_end(h, env, d);
+			field_begin(h, d, is_req);
+			return HDR_MORE;
+		}
+		return hdr_byte(h, env, d, is_req, c);
 	case HS_HDR_VALUE:
 		if (c == '\n') {
-			d->flags |= HF_OPEN;
+			d->flags |= HF_OPEN | HF_LF_ONLY;
 			d->state = HS_HDR_LINE;
-		} else if (c != '\r') {
-			/* a CR is dropped: the CRLF ends the line; OWS around the value is trimmed */
-			sink_byte(h, d, c);
+		} else if (c == '\r') {
+			/* CRLF or a bare CR ends the line; OWS around the value is trimmed */
+			d->flags |= HF_OPEN;
+			d->state = HS_LINE_CR;
+		} else {
+			sink_byte(h, env, d, c);
 		}
 		return HDR_MORE;
 	case HS_HDR_END_LF:
-		return c == '\n' ? HDR_END : HDR_BAD;
+		if (c == '\n') {
+			if (d->tok_len == 1 || (d->flags & HF_LF_ONLY)) {
+				/* CRLF, or LF CR* LF as browsers read it */
+				return HDR_END;
+			}
+			/* CR CR LF after a CRLF line: a junk line, skipped as libhtp does */
+			lenient(env);
+			d->state = HS_HDR_LINE;
+			return HDR_MORE;
+		}
+		if (c == '\r') {
+			d->tok_len = 2;
+			return HDR_MORE;
+		}
+		/* bare CRs before a field line are dropped */
+		lenient(env);
+		d->state = HS_HDR_LINE;
+		return hdr_byte(h, env, d, is_req, c);
 	default:
 		return HDR_BAD;
 	}
@@ -540,6 +696,7 @@ req_byte(struct http_conn *h, const struct http_env *env, uint8_t c)
 		msg_reset(d, HS_METHOD);
 		h->req_is_head = false;
 		h->req_is_connect = false;
+		h->req_is_upgrade = false;
 		h->target_abs = false;
 		h->target_len = 0;
 		h->host_len = 0;
@@ -598,7 +755,7 @@ req_byte(struct http_conn *h, const struct http_env *env, uint8_t c)
 		d->state = HS_HDR_LINE;
 		return;
 	default:
-		rc = hdr_byte(h, d, true, c);
+		rc = hdr_byte(h, env, d, true, c);
 		if (rc == HDR_END) {
 			req_headers_done(h, env);
 		}
@@ -667,6 +824,18 @@ ctype_charset(const char *s, size_t n)
 	return r;
 }
 
+/* What the consumer learns of the response just parsed; its content type is <ct_len> bytes. */
+static void
+msg_fill(struct http_conn *h, const struct http_req_info *req, size_t ct_len, struct http_msg *m)
+{
+	m->status = h->status;
+	m->url.ptr = (const uint8_t *)h->url_pool;
+	m->url.len = req != NULL ? req->url_len : 0;
+	m->content_type.ptr = (const uint8_t *)h->content_type;
+	m->content_type.len = ct_len;
+	m->charset = ctype_charset(h->content_type, ct_len);
+}
+
 static void
 rsp_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
 {
@@ -675,13 +844,23 @@ rsp_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
 	struct http_msg m;
 	enum http_state next;
 
+	h->rsp_nobody = true;
 	if (h->status < 200) {
-		if (h->status == 101) {
+		if (h->status == 101 && (h->pending_count == 0 || h->pending[0].lost_before > 0 ||
+		                         h->pending[0].is_upgrade)) {
 			/* RFC 9110 §15.2.2: the connection now speaks another protocol */
 			http_bypass(h, env, CNT_http_upgrade, arg);
 			return;
 		}
-		/* RFC 9110 §15.2: interim; the final response to the same request follows */
+		/*
+		 * A 101 to a request without Upgrade switches nothing (RFC 9110
+		 * §7.8: the server may switch only to a protocol the client
+		 * offered): it reads as an interim response, like libhtp.
+		 */
+		/*
+		 * RFC 9110 §15.2: interim; the final response to the same request
+		 * follows. Bytes that are no status line are read as a body there.
+		 */
 		d->state = HS_START;
 		return;
 	}
@@ -695,29 +874,29 @@ rsp_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
 	/* RFC 9112 §6.3: message body length, in the RFC's order */
 	if ((req != NULL && req->is_head) || h->status == 204 || h->status == 304) {
 		next = HS_START;
-	} else if (d->flags & HF_HAS_TE) {
-		next = (d->flags & HF_TE_CHUNKED) ? HS_CHUNK_SIZE : HS_BODY_CLOSE;
-	} else if (d->flags & HF_CL_BAD) {
-		if (req != NULL) {
-			pair_pop(h);
-		}
-		http_bypass(h, env, CNT_http_bad_response, arg);
-		return;
+	} else if (d->flags & HF_TE_CHUNKED) {
+		/* chunked wherever it is named (see SINK_TE); on HTTP/1.0 too, as libhtp does */
+		next = HS_CHUNK_SIZE;
 	} else if (d->flags & HF_HAS_CL) {
+		/*
+		 * RFC 9112 §6.3 item 4 reads a body with a transfer coding other
+		 * than chunked until close; like libhtp (and the browsers HTTP
+		 * Evader found), Content-Length is used then.
+		 */
 		next = d->length > 0 ? HS_BODY_LENGTH : HS_START;
 	} else {
+		/*
+		 * RFC 9112 §6.3 item 8; a Content-Length with no number in it
+		 * (item 5: invalid) is read until close too, so the body is not lost.
+		 */
 		next = HS_BODY_CLOSE;
 	}
-	m.status = h->status;
-	m.url.ptr = (const uint8_t *)h->url_pool;
-	m.url.len = req != NULL ? req->url_len : 0;
-	m.content_type.ptr = (const uint8_t *)h->content_type;
-	m.content_type.len = h->content_type_len;
-	m.charset = ctype_charset(h->content_type, h->content_type_len);
+	msg_fill(h, req, h->content_type_len, &m);
 	if (env->response != NULL) {
 		env->response(arg, &m, next != HS_START);
 	}
 	if (next != HS_START) {
+		h->rsp_nobody = false;
 		http_body_begin(h, env, &m, arg);
 		http_body_enter(d, next, d->length);
 	} else {
@@ -728,62 +907,185 @@ rsp_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
 	}
 }
 
+/*
+ * The server sent bytes where a status line belongs that are none (HTTP/0.9
+ * style, or a body after a 1xx, 204 or 304 that has none): as libhtp and
+ * browsers do, they and everything after them are the body of a response
+ * (status 200) that ends when the connection closes. The bytes held in
+ * content_type while looking for a status line are delivered first.
+ */
+static void
+rsp_no_status(struct http_conn *h, const struct http_env *env, void *arg)
+{
+	struct http_dir *d = &h->rsp;
+	const struct http_req_info *req;
+	struct http_msg m;
+	size_t held = h->content_type_len;
+
+	counters_inc(env->c, CNT_http_rsp_no_status);
+	counters_inc(env->c, CNT_http_responses);
+	h->status = 200;
+	h->encoding = HTTP_ENC_IDENTITY;
+	h->ce_n = 0;
+	h->rsp_nobody = false;
+	req = pair_head(h, env);
+	msg_fill(h, req, 0, &m);
+	if (env->response != NULL) {
+		env->response(arg, &m, true);
+	}
+	http_body_begin(h, env, &m, arg);
+	http_body_enter(d, HS_BODY_CLOSE, 0);
+	http_body_data(h, env, (const uint8_t *)h->content_type, held, arg);
+	h->content_type_len = 0;
+	if (req != NULL) {
+		pair_pop(h);
+	}
+}
+
+/*
+ * A request awaits an answer, or a bodiless response came last: bytes that
+ * are no status line are read leniently only then (not on TLS or SSH).
+ */
+static bool
+expects_response(const struct http_conn *h)
+{
+	return h->pending_count > 0 || h->lost_tail > 0 || h->rsp_nobody;
+}
+
+/* The status line ended: a status that is not 3 digits reads as 200, as browsers do. */
+static void
+status_end(struct http_conn *h, const struct http_env *env, struct http_dir *d)
+{
+	if (d->tok_len != 3 || (d->flags & HF_STATUS_BAD) || h->status < 100) {
+		counters_inc(env->c, CNT_http_status_bad);
+		h->status = 200;
+	}
+}
+
+/* Where the status line ends: CRLF, a bare LF, or a bare CR (read as a line end, see hdr_byte). */
+static void
+status_line_end(struct http_conn *h, const struct http_env *env, struct http_dir *d, uint8_t c)
+{
+	if (d->state == HS_RSP_VERSION) {
+		d->tok_len = 0;
+		d->flags |= HF_STATUS_BAD;
+	}
+	status_end(h, env, d);
+	if (c == '\r') {
+		d->state = HS_LINE_CR;
+	} else {
+		d->flags |= HF_LF_ONLY;
+		d->state = HS_HDR_LINE;
+	}
+}
+
 static void
 rsp_byte(struct http_conn *h, const struct http_env *env, uint8_t c, void *arg)
 {
 	struct http_dir *d = &h->rsp;
 	enum hdr_rc rc;
+	uint32_t hb;
+	size_t n;
 
 	switch (d->state) {
 	case HS_START:
-		if (c == '\r' || c == '\n') {
+		if (is_loose_ws(c) || c == '\r' || c == '\n') {
 			/* tolerated between responses, like RFC 9112 §2.2 for requests */
 			return;
 		}
-		msg_reset(d, HS_RSP_VERSION);
+		hb = (d->flags & HF_JUNK) ? d->hdr_bytes : 0;
+		msg_reset(d, HS_RSP_PROBE);
+		/* after a junk line hdr_bytes keeps counting: junk is bounded by HTTP_MAX_HEADER */
+		d->hdr_bytes = hb;
 		h->status = 0;
 		h->encoding = HTTP_ENC_IDENTITY;
+		h->ce_n = 0;
 		h->content_type_len = 0;
 		/* fallthrough */
-	case HS_RSP_VERSION:
-		/* RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ] */
-		if (d->tok_len < 8) {
-			if (version_byte(d, c) < 0) {
-				break;
+	case HS_RSP_PROBE:
+		/*
+		 * RFC 9112 §4: status-line = HTTP-version SP status-code SP
+		 * [ reason-phrase ]. "HTTP/" is matched in any case (browsers
+		 * do); the bytes are held in content_type (unused until the
+		 * headers) in case they turn out to be a body.
+		 */
+		n = h->content_type_len;
+		h->content_type[n] = (char)c;
+		h->content_type_len++;
+		if (n < 5 && !(d->flags & HF_STATUS_BAD) && to_lower(c) == (uint8_t) "http/"[n]) {
+			if (n == 4) {
+				h->content_type_len = 0;
+				d->state = HS_RSP_VERSION;
+				d->tok_len = 0;
 			}
 			return;
 		}
-		if (c != ' ') {
+		/* HF_STATUS_BAD marks "this line is no status line" until it ends */
+		d->flags |= HF_STATUS_BAD;
+		if (!expects_response(h)) {
+			/*
+			 * No request awaits an answer and no bodiless response
+			 * came before: this is no HTTP server (TLS, SSH). Junk
+			 * lines and bodies without a status line are only read
+			 * where an HTTP response belongs.
+			 */
 			break;
 		}
-		d->state = HS_STATUS;
-		d->tok_len = 0;
+		if (c == '\n') {
+			/* a junk line before the status line (Firefox skips some too) */
+			counters_inc(env->c, CNT_http_rsp_junk);
+			d->flags = HF_JUNK;
+			d->state = HS_START;
+			h->content_type_len = 0;
+			return;
+		}
+		if (h->content_type_len == sizeof(h->content_type)) {
+			rsp_no_status(h, env, arg);
+		}
+		return;
+	case HS_RSP_VERSION:
+		/*
+		 * Any version after "HTTP/" (1.0, 1.1, 2.0, 0.9, 1.01) is read as
+		 * HTTP/1.x; any byte but a digit or '.' ends it ("HTTP/1.1\0200").
+		 */
+		if (c == '\r' || c == '\n') {
+			status_line_end(h, env, d, c);
+		} else if ((c < '0' || c > '9') && c != '.') {
+			d->state = HS_STATUS;
+			d->tok_len = 0;
+		}
 		return;
 	case HS_STATUS:
-		if (d->tok_len < 3) {
-			if (c < '0' || c > '9' || (d->tok_len == 0 && c == '0')) {
-				break;
-			}
-			h->status = (uint16_t)(h->status * 10 + (c - '0'));
-			d->tok_len++;
+		if (c == '\r' || c == '\n') {
+			status_line_end(h, env, d, c);
 			return;
 		}
-		/* a missing reason phrase (and its SP) is tolerated */
-		if (c == ' ' || c == '\r') {
-			d->state = HS_REASON;
-		} else if (c == '\n') {
-			d->state = HS_HDR_LINE;
-		} else {
-			break;
+		if (is_loose_ws(c)) {
+			if (d->tok_len > 0) {
+				status_end(h, env, d);
+				d->state = HS_REASON;
+			}
+			return;
+		}
+		if (c < '0' || c > '9') {
+			d->flags |= HF_STATUS_BAD;
+		} else if (d->tok_len < 3) {
+			h->status = (uint16_t)(h->status * 10 + (c - '0'));
+		}
+		if (d->tok_len < UINT16_MAX) {
+			d->tok_len++;
 		}
 		return;
 	case HS_REASON:
-		if (c == '\n') {
+		if (c == '\r') {
+			d->state = HS_LINE_CR;
+		} else if (c == '\n') {
+			d->flags |= HF_LF_ONLY;
 			d->state = HS_HDR_LINE;
 		}
 		return;
 	default:
-		rc = hdr_byte(h, d, false, c);
+		rc = hdr_byte(h, env, d, false, c);
 		if (rc == HDR_END) {
 			rsp_headers_done(h, env, arg);
 		}
@@ -840,6 +1142,10 @@ http_conn_close(struct http_conn *h, const struct http_env *env, bool from_clien
 	if (from_client) {
 		h->req.state = HS_DEAD;
 		return;
+	}
+	if (h->rsp.state == HS_RSP_PROBE && h->content_type_len > 0 && expects_response(h)) {
+		/* the last bytes were no status line: a body without one, ended by the close */
+		rsp_no_status(h, env, arg);
 	}
 	/* RFC 9112 §6.3 item 8 ends a close-delimited body; any other body is cut short */
 	http_body_finish(h, env, h->rsp.state == HS_BODY_CLOSE, arg);

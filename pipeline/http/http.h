@@ -4,9 +4,12 @@
  * queued (bounded, for pipelining) so that each response is paired with its
  * request and the feed URL ("http://" Host target) is known. Responses
  * (server -> client) are parsed for status, Content-Length,
- * Transfer-Encoding: chunked, Content-Encoding: gzip / deflate / x-gzip and
- * Content-Type; their body is de-chunked and inflated (streaming zlib) and
- * handed to the callbacks in struct http_env as it arrives. Headers are
+ * Transfer-Encoding: chunked, Content-Encoding: gzip / deflate / x-gzip (up
+ * to HTTP_MAX_CODINGS stacked) and Content-Type; their body is de-chunked and
+ * inflated (streaming zlib) and handed to the callbacks in struct http_env as
+ * it arrives. Framing that RFC 9112 calls invalid is read the way browsers
+ * and libhtp read it (HTTP Evader's tricks), each such reading counted, so a
+ * server cannot show its client a body the monitor does not see. Headers are
  * consumed byte by byte into small fixed fields: nothing is buffered whole.
  * The state is in http-t.h. Inflating borrows a z_stream from a bounded
  * per-worker pool (struct http_zpool), so the data path never allocates.
@@ -44,8 +47,11 @@ struct http_env {
 	struct http_zpool *zpool;
 	/*
 	 * Called for a final response that has a body (Content-Length > 0,
-	 * chunked, or until close), not for 1xx/204/304/HEAD responses nor for
-	 * a Content-Encoding other than gzip/x-gzip/deflate/identity (counted).
+	 * chunked, or until close), not for 1xx/204/304/HEAD responses. A
+	 * coding other than gzip/x-gzip/deflate/x-deflate/identity is not
+	 * decoded (counted): body_data then carries the bytes as sent. Bytes a
+	 * server sends where no response belongs (no status line, or after a
+	 * bodiless response) are a response of status 200 read until close.
 	 * Then body_data any number of times, then body_end exactly once.
 	 */
 	/*
@@ -95,7 +101,9 @@ void http_conn_release(struct http_conn *h);
  * that zlib's allocations for windowBits 15 are served from. A connection
  * holds one from the start of a gzip/deflate response body until the
  * compressed stream or the body ends, the connection goes to bypass, or
- * http_conn_release(). Size it for the compressed bodies one worker has in
+ * http_conn_release(); a body with stacked codings holds one per coding (up
+ * to HTTP_MAX_CODINGS; a layer that finds the pool empty passes its bytes
+ * undecoded, counted as http_gzip_pool_empty). Size it for the compressed bodies one worker has in
  * flight at once; the memory (n_streams * ~48 KiB) comes from
  * mem_data_zalloc(). n_streams may be 0 (every compressed body is then
  * skipped). NULL on allocation failure. Control plane.

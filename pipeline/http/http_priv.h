@@ -28,8 +28,14 @@ enum http_state {
 	HS_HDR_LINE, /* first byte of a field line or of the empty line */
 	HS_HDR_NAME,
 	HS_HDR_VALUE,
-	HS_HDR_END_LF,  /* CR of the empty line seen */
-	HS_BODY_LENGTH, /* body framing, in http_body.c */
+	HS_HDR_END_LF, /* CR of the empty line seen */
+	HS_RSP_PROBE, /* first bytes of a response: a status line, a junk line or a body without one */
+	HS_LINE_CR,       /* a CR ended a line: CRLF, or a bare CR taken as a line end */
+	HS_HDR_NAME_WS,   /* whitespace between a field name and its colon */
+	HS_HDR_SKIP,      /* a malformed field line, skipped to its end */
+	HS_HDR_FOLD,      /* whitespace at the start of a continuation line (obs-fold) */
+	HS_HDR_FOLD_NAME, /* a continuation line that may hold a framing field of its own */
+	HS_BODY_LENGTH,   /* body framing, in http_body.c */
 	HS_BODY_CLOSE,
 	HS_CHUNK_SIZE,
 	HS_CHUNK_EXT,
@@ -42,6 +48,9 @@ enum http_state {
 	HS_DEAD, /* direction closed or no longer HTTP: bytes are ignored */
 };
 
+/* struct http_dir.flags bit of http_body.c (http.c uses bits 0-9): a chunk-size was read */
+#define HF_CHUNK_SEEN 0x8000
+
 /* struct http_conn.encoding */
 enum http_encoding {
 	HTTP_ENC_IDENTITY = 0,
@@ -49,6 +58,14 @@ enum http_encoding {
 	HTTP_ENC_DEFLATE,
 	HTTP_ENC_UNSUPPORTED,
 };
+
+/*
+ * Deliver <n> bytes at <p> as body data of the response whose body was begun
+ * (decoded if it is compressed). For a body that starts on bytes held
+ * before the framing was known (a response without a status line).
+ */
+void http_body_data(struct http_conn *h, const struct http_env *env, const uint8_t *p, size_t n,
+                    void *arg);
 
 /*
  * Put <h> into bypass: a response body in progress ends with
@@ -67,8 +84,9 @@ size_t http_body_frame(struct http_conn *h, struct http_dir *d, const struct htt
                        const uint8_t *p, const uint8_t *end, void *arg);
 
 /*
- * Start delivering the response body described by <m> (h->encoding already
- * set): calls env->body_begin unless the coding is unsupported.
+ * Start delivering the response body described by <m> (h->ce_n and h->ce[]
+ * already set by the Content-Encoding fields): sets h->encoding, takes the
+ * first layer's stream and calls env->body_begin.
  */
 void http_body_begin(struct http_conn *h, const struct http_env *env, const struct http_msg *m,
                      void *arg);

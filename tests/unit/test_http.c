@@ -359,7 +359,7 @@ test_chunked_accepts_largest_size_digits(void)
 }
 
 static void
-test_chunked_rejects_missing_crlf_after_data(void)
+test_chunked_skips_junk_after_data(void)
 {
 	struct counters c;
 	struct http_rig_step st[] = {
@@ -368,8 +368,10 @@ test_chunked_rejects_missing_crlf_after_data(void)
 		             "chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n"),
 	};
 
-	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]abc{0}", &c);
-	CU_ASSERT_EQUAL(c.v[CNT_http_chunked_bad], 1);
+	/* as libhtp: what follows chunk-data up to the LF is skipped */
+	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]abc{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_chunked_bad], 0);
+	CU_ASSERT_EQUAL(c.v[CNT_http_chunked_lenient], 1);
 }
 
 static void
@@ -404,17 +406,21 @@ test_non_chunked_transfer_coding_reads_until_close(void)
 }
 
 static void
-test_bad_content_length_bypasses(void)
+test_conflicting_content_length_uses_first(void)
 {
 	struct counters c;
 	struct http_rig_step st[] = {
-		http_rig_req(GET_FEED),
-		http_rig_rsp(
-		        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+		http_rig_req(GET_FEED GET_FEED GET_FEED),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc"
+		             "HTTP/1.1 200 OK\r\nContent-Length: (2) 4\r\n\r\nde"
+		             "HTTP/1.1 200 OK\r\nContent-Length: 1.9A\r\n\r\nf"),
 	};
 
-	http_rig_check(st, 2, 1 << 20, "", &c);
-	CU_ASSERT_EQUAL(c.v[CNT_http_bad_response], 1);
+	http_rig_check(
+	        st, 2, 1 << 20,
+	        "[200 " FEED_URL "||]abc{1}[200 " FEED_URL "||]de{1}[200 " FEED_URL "||]f{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_bad_response], 0);
+	CU_ASSERT_EQUAL(c.v[CNT_http_cl_lenient], 3);
 }
 
 static void
@@ -573,7 +579,7 @@ test_corrupt_gzip_is_counted_and_framing_continues(void)
 
 	zn = http_rig_compress(http_rig_feed_text, strlen(http_rig_feed_text), z, sizeof(z),
 	                       15 + 16);
-	z[zn - 6] ^= 0x55; /* the CRC-32 of the trailer */
+	z[10] = 0xff; /* the first deflate block has the reserved type 3 */
 	snprintf(hdr, sizeof(hdr),
 	         "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zn);
 	http_rig_put_str(buf, &len, hdr);
@@ -585,14 +591,14 @@ test_corrupt_gzip_is_counted_and_framing_continues(void)
 	http_rig_put_str(buf, &len, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 	st[0] = http_rig_req(GET_FEED GET_FEED "GET /3 HTTP/1.1\r\nHost: c\r\n\r\n");
 	st[1] = http_rig_rsp_bin(buf, len);
-	http_rig_check(
-	        st, 2, 1 << 20,
-	        "[200 " FEED_URL "||]"
-	        "<rss><channel><title>news</title><item>Lavrov said</item></channel></rss>{0}"
-	        "[200 " FEED_URL "||]{0}[200 http://c/3||]ok{1}",
-	        &c);
+	http_rig_check(st, 2, 1 << 20,
+	               "[200 " FEED_URL "||]{0}[200 " FEED_URL
+	               "||]not gzip!{1}[200 http://c/3||]ok{1}",
+	               &c);
+	/* the corrupt body ends incomplete; a body labelled gzip that is not passes raw */
 	CU_ASSERT_EQUAL(c.v[CNT_http_gzip], 2);
-	CU_ASSERT_EQUAL(c.v[CNT_http_gzip_bad], 2);
+	CU_ASSERT_EQUAL(c.v[CNT_http_gzip_bad], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_http_ce_passthrough], 1);
 }
 
 static void
@@ -604,25 +610,23 @@ test_truncated_gzip_is_incomplete(void)
 	char hdr[128];
 	struct http_rig_step st[2];
 
+	/* cut inside the deflate data: the gzip trailer is not checked (see gzip header tests) */
 	zn = http_rig_compress(http_rig_feed_text, strlen(http_rig_feed_text), z, sizeof(z),
 	                       15 + 16) -
-	     4;
+	     10;
 	snprintf(hdr, sizeof(hdr),
 	         "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zn);
 	http_rig_put_str(buf, &len, hdr);
 	http_rig_put(buf, &len, z, zn);
 	st[0] = http_rig_req(GET_FEED);
 	st[1] = http_rig_rsp_bin(buf, len);
-	http_rig_check(
-	        st, 2, 1 << 20,
-	        "[200 " FEED_URL "||]"
-	        "<rss><channel><title>news</title><item>Lavrov said</item></channel></rss>{0}",
-	        &c);
+	http_rig_check(st, 2, 1 << 20, NULL, &c);
+	CU_ASSERT(strstr(http_rig_rec_a.log, "{0}") != NULL);
 	CU_ASSERT_EQUAL(c.v[CNT_http_gzip_bad], 1);
 }
 
 static void
-test_unsupported_encoding_is_skipped(void)
+test_unknown_encoding_passes_raw(void)
 {
 	struct counters c;
 	struct http_rig_step st[] = {
@@ -633,8 +637,9 @@ test_unsupported_encoding_is_skipped(void)
 		        "3\r\n\r\nabc"),
 	};
 
-	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]abc{1}", &c);
-	CU_ASSERT_EQUAL(c.v[CNT_http_encoding_unsupported], 1);
+	/* br is not decoded, but the body is not lost: the consumer gets its raw bytes */
+	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]xyz{1}[200 " FEED_URL "||]abc{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_ce_unknown], 1);
 }
 
 static void
@@ -710,16 +715,17 @@ test_upgrade_101_bypasses(void)
 }
 
 static void
-test_header_name_with_space_is_rejected(void)
+test_space_before_colon_is_tolerated(void)
 {
 	struct counters c;
 	struct http_rig_step st[] = {
 		http_rig_req(GET_FEED),
-		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\nX"),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length\t : 1\r\n\r\nX"),
 	};
 
-	http_rig_check(st, 2, 1 << 20, "", &c);
-	CU_ASSERT_EQUAL(c.v[CNT_http_bad_response], 1);
+	/* RFC 9112 §5.1 rejects it; browsers and libhtp read the field */
+	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]X{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_header_lenient], 1);
 }
 
 static void
@@ -760,6 +766,8 @@ test_transfer_coding_parameters_ignored(void)
 	CU_ASSERT_EQUAL(c.v[CNT_http_responses], 2);
 }
 
+/* ---- evasions (HTTP Evader): read as browsers and libhtp read them ---- */
+
 int
 main(void)
 {
@@ -790,13 +798,13 @@ main(void)
 	CU_add_test(s, "close mid-body is incomplete", test_close_mid_body_is_incomplete);
 	CU_add_test(s, "chunked rejects size overflow", test_chunked_rejects_size_overflow);
 	CU_add_test(s, "chunked accepts largest size", test_chunked_accepts_largest_size_digits);
-	CU_add_test(s, "chunked rejects missing CRLF after data",
-	            test_chunked_rejects_missing_crlf_after_data);
+	CU_add_test(s, "chunked skips junk after data", test_chunked_skips_junk_after_data);
 	CU_add_test(s, "transfer-encoding overrides content-length",
 	            test_transfer_encoding_overrides_content_length);
 	CU_add_test(s, "non-chunked transfer coding reads until close",
 	            test_non_chunked_transfer_coding_reads_until_close);
-	CU_add_test(s, "bad content-length bypasses", test_bad_content_length_bypasses);
+	CU_add_test(s, "conflicting content-length uses first",
+	            test_conflicting_content_length_uses_first);
 	CU_add_test(s, "duplicate equal content-length accepted",
 	            test_duplicate_equal_content_length_is_accepted);
 	CU_add_test(s, "header block limit bypasses", test_header_block_limit_bypasses);
@@ -809,17 +817,16 @@ main(void)
 	CU_add_test(s, "max_body truncates, next response parses",
 	            test_max_body_truncates_and_next_response_parses);
 	CU_add_test(s, "gzip bomb stops at max_body", test_gzip_bomb_stops_at_max_body);
-	CU_add_test(s, "corrupt gzip is counted, framing continues",
+	CU_add_test(s, "corrupt gzip is counted, non-gzip passes raw",
 	            test_corrupt_gzip_is_counted_and_framing_continues);
 	CU_add_test(s, "truncated gzip is incomplete", test_truncated_gzip_is_incomplete);
-	CU_add_test(s, "unsupported encoding is skipped", test_unsupported_encoding_is_skipped);
+	CU_add_test(s, "unknown encoding passes raw", test_unknown_encoding_passes_raw);
 	CU_add_test(s, "unpaired response has empty url", test_unpaired_response_has_empty_url);
 	CU_add_test(s, "pending overflow keeps later pairs right",
 	            test_pending_overflow_keeps_later_pairs_right);
 	CU_add_test(s, "long urls are truncated", test_long_urls_are_truncated);
 	CU_add_test(s, "upgrade 101 bypasses", test_upgrade_101_bypasses);
-	CU_add_test(s, "header name with space is rejected",
-	            test_header_name_with_space_is_rejected);
+	CU_add_test(s, "space before colon is tolerated", test_space_before_colon_is_tolerated);
 	CU_add_test(s, "release frees inflate state mid-body",
 	            test_release_frees_inflate_state_mid_body);
 	CU_add_test(s, "transfer-coding parameters ignored",
