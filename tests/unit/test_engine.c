@@ -582,6 +582,10 @@ test_adversarial_syn_flood_keeps_talking_flows(void)
 	check_moscow_alert(&alerts[0]);
 	CU_ASSERT(c.v[CNT_flow_created] >= 2000001);
 	CU_ASSERT(c.v[CNT_flow_evicted] >= 2000001 - (1u << 20));
+	printf("\n    syn flood: %llu flows created, %llu evicted (table of %u, %zu bytes a "
+	       "flow)\n    ",
+	       (unsigned long long)c.v[CNT_flow_created], (unsigned long long)c.v[CNT_flow_evicted],
+	       1u << 20, engine_flow_bytes());
 	/* SYNs carry no payload: none took an HTTP session */
 	CU_ASSERT_EQUAL(c.v[CNT_http_sessions_full], 0);
 	engine_free(eng);
@@ -628,6 +632,10 @@ test_adversarial_ooo_flood_into_one_flow_is_bounded(void)
 	CU_ASSERT(peak <= (int)cfg->ooo_segments_per_stream);
 	CU_ASSERT(c.v[CNT_tcp_ooo_limit] > 0);
 	CU_ASSERT(c.v[CNT_tcp_gap] > 0);
+	printf("\n    out-of-order flood: at most %d segments held, %llu dropped at the limit, "
+	       "%llu holes skipped\n    ",
+	       peak, (unsigned long long)c.v[CNT_tcp_ooo_limit],
+	       (unsigned long long)c.v[CNT_tcp_gap]);
 	/* and a feed next to it is read as usual */
 	exchange(true, order, 10, 64);
 	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
@@ -690,6 +698,9 @@ test_adversarial_zero_window_stall_delivers_once(void)
 	CU_ASSERT_EQUAL(c.v[CNT_tcp_retrans_bytes], probes - 1);
 	/* only the other connection, quiet after its exchange, expired; the probed one lives */
 	CU_ASSERT_EQUAL(c.v[CNT_flow_expired], 1);
+	printf("\n    zero-window stall: %u probes, %llu retransmitted bytes delivered once, "
+	       "%d segments held at most\n    ",
+	       probes, (unsigned long long)c.v[CNT_tcp_retrans_bytes], peak);
 	CU_ASSERT_EQUAL_FATAL(n_alerts, 1);
 	CU_ASSERT_STRING_EQUAL(alerts[0].flow_dst, "198.18.0.20:40001");
 	/* the window opens: the rest of the response, from the probed byte */
@@ -732,6 +743,9 @@ test_adversarial_fragment_flood_is_bounded(void)
 	/* the table held at most limits.frag_datagrams and counted the rest */
 	CU_ASSERT(c.v[CNT_ip_frag_limit] >= 100000 - cfg->frag_datagrams);
 	CU_ASSERT_EQUAL(c.v[CNT_ip_frag_reassembled], 0);
+	printf("\n    fragment flood: 100000 datagrams started, %llu refused at the limit of %u\n  "
+	       "  ",
+	       (unsigned long long)c.v[CNT_ip_frag_limit], cfg->frag_datagrams);
 	/* once they time out, a real fragmented feed gets through */
 	{
 		size_t piece = ((len - 34) / 3 + 8) & ~(size_t)7;
