@@ -3,19 +3,8 @@
 #include <string.h>
 
 #include "core/counters.h"
+#include "core/hash.h"
 #include "net/decode.h"
-
-/* MurmurHash3's finaliser: every input bit reaches every output bit. */
-static uint32_t
-mix(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
 
 static uint32_t
 addr_hash(const uint8_t a[16])
@@ -23,7 +12,7 @@ addr_hash(const uint8_t a[16])
 	uint32_t w[4];
 
 	memcpy(w, a, sizeof(w));
-	return mix(w[0] ^ mix(w[1] ^ mix(w[2] ^ mix(w[3]))));
+	return hash_fmix32(w[0] ^ hash_fmix32(w[1] ^ hash_fmix32(w[2] ^ hash_fmix32(w[3]))));
 }
 
 uint32_t
@@ -37,7 +26,7 @@ spread_hash(const uint8_t *frame, size_t len)
 	case DECODE_KEEP:
 	case DECODE_FRAG:
 		/* a sum is symmetric; mixing again spreads its carries */
-		return mix(addr_hash(d.src) + addr_hash(d.dst));
+		return hash_fmix32(addr_hash(d.src) + addr_hash(d.dst));
 	case DECODE_DROP:
 		break;
 	}
