@@ -7,8 +7,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/counters.h"
+#include "core/span.h"
 #include "http/http.h"
 
 #define HTTP_MAX_HEADER    16384 /* bytes of one header block (start line included) or trailer */
@@ -48,8 +50,82 @@ enum http_state {
 	HS_DEAD, /* direction closed or no longer HTTP: bytes are ignored */
 };
 
-/* struct http_dir.flags bit of http_body.c (http.c uses bits 0-9): a chunk-size was read */
+/* struct http_dir.flags bit of http_body.c (the field parser uses bits 0-9): a chunk-size was read */
 #define HF_CHUNK_SEEN 0x8000
+
+/* struct http_dir.flags */
+#define HF_OPEN        0x0001 /* a field line ended; it is finished when the next line starts */
+#define HF_HAS_CL      0x0002
+#define HF_CL_BAD      0x0004
+#define HF_HAS_TE      0x0008
+#define HF_TE_CHUNKED  0x0010 /* a Transfer-Encoding field named chunked */
+#define HF_TOKEN_RESET 0x0020 /* a comma ended the kept token; the next one replaces it */
+#define HF_LF_ONLY     0x0040 /* the last line ended with a bare LF */
+#define HF_JUNK        0x0080 /* a junk line came before this status line */
+#define HF_STATUS_BAD  0x0100 /* the status code is not 3 digits */
+#define HF_NAME_OPEN   0x0200 /* a line held a field name and no colon: a fold may bring it */
+
+/* struct http_dir.sink: where the bytes of the current field value go */
+enum {
+	SINK_NONE = 0,
+	SINK_CL,
+	SINK_TE,
+	SINK_CE,
+	SINK_CTYPE,
+	SINK_HOST,
+};
+
+enum hdr_rc {
+	HDR_MORE = 0,
+	HDR_END,
+	HDR_BAD,
+};
+
+/* RFC 9110 §5.6.2: tchar */
+static inline bool
+is_tchar(uint8_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+		return true;
+	}
+	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static inline bool
+is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Whitespace as browsers and libhtp skip it around tokens: SP HT VT FF and NUL. */
+static inline bool
+is_loose_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == 0;
+}
+
+static inline uint8_t
+to_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static inline bool
+eq_ci(const char *s, size_t n, const char *lit)
+{
+	struct span sp = { (const uint8_t *)s, n };
+
+	return span_eq_ci(sp, lit) != 0;
+}
+
+static inline size_t
+trim_len(const char *s, size_t n)
+{
+	while (n > 0 && is_ws((uint8_t)s[n - 1])) {
+		n--;
+	}
+	return n;
+}
 
 /* struct http_conn.encoding */
 enum http_encoding {
@@ -121,5 +197,23 @@ struct z_stream_s *http_zpool_get(struct http_zpool *zp);
  * zlib's memory is the slot's arena, reset here. Accepts NULL.
  */
 void http_zpool_put(struct z_stream_s *zs);
+
+/*
+ * One byte of the field section (RFC 9112 §5) of direction <d> (is_req: the
+ * request side) while d->state is a header state: HDR_MORE, HDR_END when the
+ * empty line ended the block (framing flags, length and sinks are set), or
+ * HDR_BAD when the byte cannot be part of a field section. In http_field.c.
+ */
+enum hdr_rc http_hdr_byte(struct http_conn *h, const struct http_env *env, struct http_dir *d,
+                          bool is_req, uint8_t c);
+
+/*
+ * "HTTP/1.x" (RFC 9112 §2.3), one byte at a time, d->tok_len counting:
+ * 1 once all 8 bytes matched, 0 for more, -1 on mismatch.
+ */
+int http_version_byte(struct http_dir *d, uint8_t c);
+
+/* Zero the per-message state of <d> and enter <state>. */
+void http_msg_reset(struct http_dir *d, uint8_t state);
 
 #endif
