@@ -107,6 +107,7 @@
 	X(http_ce_layers_limit, "bodies with more stacked Content-Encodings than decoded (raw)")   \
 	X(http_ce_passthrough, "bodies labelled compressed that were not, delivered raw")          \
 	X(http_gzip_lead_ws, "gzip bodies with whitespace before the gzip header, skipped")        \
+	X(http_te_cl_conflict, "messages with Transfer-Encoding and Content-Length (smuggling?)")  \
 	/* feed */                                                                                 \
 	X(feed_documents, "feed documents started")                                                \
 	X(feed_items, "feed items extracted")                                                      \

@@ -30,6 +30,10 @@ struct engine_app {
 	struct http_conn http;
 	struct feed_parser *feed; /* the response body being parsed, if any */
 	uint16_t url_len;
+	uint16_t host_off, host_len;     /* the request's host and target, within url[] */
+	uint16_t target_off, target_len; /* (which holds the target alone when there is no URL) */
+	uint8_t method_len;
+	char method[HTTP_MAX_METHOD];
 	uint16_t rsp_status;    /* the response whose body is being read */
 	uint32_t next_free;     /* the pool's free list */
 	uint64_t rsp_bytes;     /* its decoded body bytes so far */
@@ -287,6 +291,9 @@ report_http(struct engine *e, bool has_body, bool complete)
 	fmt_server_client(e, server, client, sizeof(server));
 	r.status = a->rsp_status;
 	r.url = doc_url(e);
+	r.method = (struct span){ (const uint8_t *)a->method, a->method_len };
+	r.host = (struct span){ (const uint8_t *)a->url + a->host_off, a->host_len };
+	r.target = (struct span){ (const uint8_t *)a->url + a->target_off, a->target_len };
 	r.server = server;
 	r.client = client;
 	r.body_bytes = a->rsp_bytes;
@@ -295,13 +302,48 @@ report_http(struct engine *e, bool has_body, bool complete)
 	e->ops.http_seen(e->ops.arg, &r);
 }
 
+/* Where <part> lies in <base>, whose first <kept> bytes were copied: its offset and length. */
+static void
+sub_span(struct span base, size_t kept, struct span part, uint16_t *off, uint16_t *len)
+{
+	size_t o;
+
+	*off = *len = 0;
+	if (part.len == 0 || part.ptr < base.ptr || part.ptr + part.len > base.ptr + base.len) {
+		return;
+	}
+	o = (size_t)(part.ptr - base.ptr);
+	if (o < kept) {
+		*off = (uint16_t)o;
+		*len = (uint16_t)(part.len < kept - o ? part.len : kept - o);
+	}
+}
+
+/*
+ * Keep what the response's request said: its feed URL, and its method, host
+ * and target, which lie in the URL (or, when there is none, are the target).
+ */
+static void
+keep_request(struct engine_app *a, const struct http_msg *m)
+{
+	const struct span base = m->url.len > 0 ? m->url : m->target;
+	size_t kept = alert_copy_text(a->url, sizeof(a->url), base);
+
+	a->url_len = m->url.len > 0 ? (uint16_t)kept : 0;
+	sub_span(base, kept, m->host, &a->host_off, &a->host_len);
+	sub_span(base, kept, m->target, &a->target_off, &a->target_len);
+	a->method_len =
+	        (uint8_t)(m->method.len < sizeof(a->method) ? m->method.len : sizeof(a->method));
+	memcpy(a->method, m->method.ptr, a->method_len);
+}
+
 static void
 on_response(void *arg, const struct http_msg *m, bool has_body)
 {
 	struct engine *e = arg;
 	struct engine_app *a = e->cur->app;
 
-	a->url_len = (uint16_t)alert_copy_text(a->url, sizeof(a->url), m->url);
+	keep_request(a, m);
 	a->rsp_status = (uint16_t)m->status;
 	a->rsp_bytes = 0;
 	if (!has_body && e->ops.http_seen != NULL) {

@@ -28,6 +28,9 @@ struct engine;
 struct engine_http {
 	int status;
 	struct span url;    /* the paired request's feed URL; len 0 if unpaired */
+	struct span method; /* the paired request's method, host and target (struct http_msg) */
+	struct span host;
+	struct span target;
 	const char *server; /* "addr:port" of the server, and of the client */
 	const char *client;
 	uint64_t body_bytes; /* after de-chunking and decoding (up to http.max_body) */

@@ -15,6 +15,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "feed/feed.h"
+#include "http/http-t.h"
 #include "match/watchlist.h"
 
 #define HTTP_URL_JSON_MAX (6 * ALERT_TEXT_LEN + 2) /* a URL escaped at worst */
@@ -275,20 +276,27 @@ is_pcap(const char *path)
 }
 
 /*
- * One --http line: {"server","client","status","url","body_bytes","has_body",
- * "complete"} per response, in the order their bodies end.
+ * One --http line: {"server","client","method","host","uri","status","url",
+ * "body_bytes","has_body","complete"} per response, in the order their bodies
+ * end. method, host and uri are the paired request's ("" when unpaired).
  */
 static void
 http_seen(void *arg, const struct engine_http *r)
 {
-	char url[HTTP_URL_JSON_MAX];
+	char url[HTTP_URL_JSON_MAX], host[HTTP_URL_JSON_MAX], uri[HTTP_URL_JSON_MAX];
+	char method[6 * HTTP_MAX_METHOD + 2];
 	size_t n = alert_json_string(url, sizeof(url), r->url);
+	size_t nh = alert_json_string(host, sizeof(host), r->host);
+	size_t nu = alert_json_string(uri, sizeof(uri), r->target);
+	size_t nm = alert_json_string(method, sizeof(method), r->method);
 
 	(void)arg;
-	printf("{\"server\":\"%s\",\"client\":\"%s\",\"status\":%d,\"url\":%.*s,"
-	       "\"body_bytes\":%llu,\"has_body\":%s,\"complete\":%s}\n",
-	       r->server, r->client, r->status, (int)n, url, (unsigned long long)r->body_bytes,
-	       r->has_body ? "true" : "false", r->complete ? "true" : "false");
+	printf("{\"server\":\"%s\",\"client\":\"%s\",\"method\":%.*s,\"host\":%.*s,"
+	       "\"uri\":%.*s,\"status\":%d,\"url\":%.*s,\"body_bytes\":%llu,\"has_body\":%s,"
+	       "\"complete\":%s}\n",
+	       r->server, r->client, (int)nm, method, (int)nh, host, (int)nu, uri, r->status,
+	       (int)n, url, (unsigned long long)r->body_bytes, r->has_body ? "true" : "false",
+	       r->complete ? "true" : "false");
 }
 
 int

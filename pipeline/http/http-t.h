@@ -30,10 +30,27 @@
 #define HTTP_MAX_HOST    256  /* Host header value kept (a DNS name is at most 253) */
 #define HTTP_MAX_CTYPE   128  /* Content-Type value kept */
 #define HTTP_MAX_CODINGS 3    /* stacked Content-Encodings decoded (gzip, gzip, deflate...) */
+#define HTTP_MAX_METHOD  16   /* longest method token accepted */
 
-/* One queued request; its URL is in http_conn.url_pool after its predecessors'. */
+/* How a queued request's bytes in url_pool read (struct http_req_info.form). */
+enum http_target_form {
+	HTTP_FORM_ORIGIN =
+	        0, /* "http://" Host target: the URL; Host is its bytes [7, 7 + host_len) */
+	HTTP_FORM_ABSOLUTE,  /* the absolute-form target: the URL; host is its authority */
+	HTTP_FORM_NO_HOST,   /* the origin-form target of a request without Host: no URL */
+	HTTP_FORM_AUTHORITY, /* CONNECT's authority-form target (RFC 9110 §9.3.6): no URL */
+};
+
+/*
+ * One queued request; its URL (or, with no URL, its target) is in
+ * http_conn.url_pool after its predecessors'.
+ */
 struct http_req_info {
-	uint16_t url_len;    /* 0: unknown (no Host, CONNECT) */
+	uint16_t url_len;  /* bytes in url_pool (the URL, or the target when form says no URL) */
+	uint16_t host_len; /* HTTP_FORM_ORIGIN: bytes of Host in the URL */
+	uint8_t form;      /* enum http_target_form */
+	uint8_t method_len;
+	char method[HTTP_MAX_METHOD]; /* as sent (RFC 9110 §9.1: case-sensitive) */
 	uint8_t lost_before; /* requests dropped at queue overflow that came before this one */
 	bool is_head;        /* a HEAD request: its response has no body */
 	bool is_connect;     /* a CONNECT request: a 2xx response turns the flow into a tunnel */
@@ -66,7 +83,9 @@ struct http_conn {
 	struct http_dir req;
 	bool req_is_head, req_is_connect, target_abs;
 	bool req_is_upgrade; /* the request being parsed carries Upgrade */
-	uint16_t target_len; /* target bytes stored at url_pool + pool_used */
+	uint8_t req_method_len;
+	char req_method[HTTP_MAX_METHOD]; /* method of the request being parsed */
+	uint16_t target_len;              /* target bytes stored at url_pool + pool_used */
 	uint16_t host_len;
 	/* response direction */
 	struct http_dir rsp;

@@ -22,29 +22,38 @@ http_bypass(struct http_conn *h, const struct http_env *env, enum counter_id why
 
 /* ---- pairing: pending requests and their URLs in url_pool ---- */
 
-/* Builds the URL of the request just parsed at url_pool + pool_used; returns its length. */
+/*
+ * Builds the URL of the request just parsed at url_pool + pool_used (or
+ * leaves its target there when it has no URL); returns the bytes kept and
+ * sets e's form and host_len.
+ */
 static uint16_t
-compose_url(struct http_conn *h)
+compose_url(struct http_conn *h, struct http_req_info *e)
 {
 	char *u = h->url_pool + h->pool_used;
 	size_t cap = HTTP_URL_POOL - h->pool_used;
 	size_t plen, tlen;
 
+	e->host_len = 0;
 	if (cap > HTTP_MAX_URL) {
 		cap = HTTP_MAX_URL;
 	}
 	if (h->req_is_connect) {
 		/* RFC 9110 §9.3.6: authority-form, not a resource */
-		return 0;
+		e->form = HTTP_FORM_AUTHORITY;
+		return h->target_len;
 	}
 	if (h->target_abs) {
 		/* RFC 9112 §3.2.2: absolute-form is used as is (stored capped) */
+		e->form = HTTP_FORM_ABSOLUTE;
 		return h->target_len;
 	}
 	if (h->host_len == 0 || cap <= 7) {
 		/* no Host (HTTP/1.0): no URL to report */
-		return 0;
+		e->form = HTTP_FORM_NO_HOST;
+		return h->target_len;
 	}
+	e->form = HTTP_FORM_ORIGIN;
 	plen = 7 + (size_t)h->host_len;
 	if (plen > cap) {
 		plen = cap;
@@ -56,6 +65,7 @@ compose_url(struct http_conn *h)
 	memmove(u + plen, u, tlen);
 	memcpy(u, "http://", 7);
 	memcpy(u + 7, h->host, plen - 7);
+	e->host_len = (uint16_t)(plen - 7);
 	return (uint16_t)(plen + tlen);
 }
 
@@ -68,10 +78,10 @@ static void
 enqueue(struct http_conn *h, const struct http_env *env)
 {
 	struct http_req_info *e;
-	uint16_t len = compose_url(h);
+	uint16_t len;
 
-	h->target_len = 0;
 	if (h->pending_count == HTTP_MAX_PENDING) {
+		h->target_len = 0;
 		counters_inc(env->c, CNT_http_pending_overflow);
 		if (h->lost_tail < UINT8_MAX) {
 			h->lost_tail++;
@@ -79,11 +89,15 @@ enqueue(struct http_conn *h, const struct http_env *env)
 		return;
 	}
 	e = &h->pending[h->pending_count++];
+	len = compose_url(h, e);
+	h->target_len = 0;
 	e->url_len = len;
 	e->lost_before = h->lost_tail;
 	e->is_head = h->req_is_head;
 	e->is_connect = h->req_is_connect;
 	e->is_upgrade = h->req_is_upgrade;
+	e->method_len = h->req_method_len;
+	memcpy(e->method, h->req_method, sizeof(e->method));
 	h->lost_tail = 0;
 	h->pool_used += len;
 }
@@ -130,12 +144,26 @@ req_dead(struct http_conn *h, const struct http_env *env, enum counter_id why)
 	h->req.state = HS_DEAD;
 }
 
+/*
+ * RFC 9112 §6.3 item 3: with both Transfer-Encoding and Content-Length,
+ * Transfer-Encoding wins, and the message "might indicate an attempt to
+ * perform request smuggling or response splitting": counted.
+ */
+static void
+te_cl_conflict(const struct http_env *env, const struct http_dir *d)
+{
+	if ((d->flags & HF_HAS_TE) && (d->flags & (HF_HAS_CL | HF_CL_BAD))) {
+		counters_inc(env->c, CNT_http_te_cl_conflict);
+	}
+}
+
 static void
 req_headers_done(struct http_conn *h, const struct http_env *env)
 {
 	struct http_dir *d = &h->req;
 
 	counters_inc(env->c, CNT_http_requests);
+	te_cl_conflict(env, d);
 	if (d->flags & HF_HAS_TE) {
 		/*
 		 * RFC 9112 §6.3 items 3-4: Transfer-Encoding overrides
@@ -196,6 +224,8 @@ req_byte(struct http_conn *h, const struct http_env *env, uint8_t c)
 		}
 		/* RFC 9110 §9.1: methods are case-sensitive */
 		h->req_is_head = d->name_len == 4 && memcmp(d->name, "HEAD", 4) == 0;
+		memcpy(h->req_method, d->name, d->name_len);
+		h->req_method_len = d->name_len;
 		h->req_is_connect = d->name_len == 7 && memcmp(d->name, "CONNECT", 7) == 0;
 		d->state = HS_TARGET;
 		return;
@@ -308,13 +338,60 @@ ctype_charset(const char *s, size_t n)
 	return r;
 }
 
+/*
+ * The authority of absolute-form <t> (RFC 3986 §3.2): after "scheme://", up
+ * to the next '/', '?' or '#', without userinfo.
+ */
+static struct span
+target_authority(const char *t, size_t n)
+{
+	size_t i = 0, a;
+
+	while (i < n && t[i] != ':') {
+		i++;
+	}
+	i += 3; /* "://": compose_url saw "http://" or "https://" */
+	a = i;
+	while (i < n && t[i] != '/' && t[i] != '?' && t[i] != '#') {
+		if (t[i] == '@') {
+			a = i + 1;
+		}
+		i++;
+	}
+	return (struct span){ (const uint8_t *)t + a, i > a ? i - a : 0 };
+}
+
 /* What the consumer learns of the response just parsed; its content type is <ct_len> bytes. */
 static void
 msg_fill(struct http_conn *h, const struct http_req_info *req, size_t ct_len, struct http_msg *m)
 {
+	const char *p = h->url_pool;
+
+	memset(m, 0, sizeof(*m));
 	m->status = h->status;
-	m->url.ptr = (const uint8_t *)h->url_pool;
-	m->url.len = req != NULL ? req->url_len : 0;
+	m->url.ptr = (const uint8_t *)p;
+	m->method.ptr = m->host.ptr = m->target.ptr = (const uint8_t *)p;
+	if (req != NULL) {
+		m->method = (struct span){ (const uint8_t *)req->method, req->method_len };
+		m->target = (struct span){ (const uint8_t *)p, req->url_len };
+		switch (req->form) {
+		case HTTP_FORM_ORIGIN:
+			m->url.len = req->url_len;
+			m->host = (struct span){ (const uint8_t *)p + 7, req->host_len };
+			m->target.ptr += 7 + req->host_len;
+			m->target.len -= 7 + (size_t)req->host_len;
+			break;
+		case HTTP_FORM_ABSOLUTE:
+			m->url.len = req->url_len;
+			m->host = target_authority(p, req->url_len);
+			break;
+		case HTTP_FORM_AUTHORITY:
+			m->host = m->target;
+			break;
+		default:
+			break;
+		}
+	}
 	m->content_type.ptr = (const uint8_t *)h->content_type;
 	m->content_type.len = ct_len;
 	m->charset = ctype_charset(h->content_type, ct_len);
@@ -355,6 +432,7 @@ rsp_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
 		http_bypass(h, env, CNT_http_upgrade, arg);
 		return;
 	}
+	te_cl_conflict(env, d);
 	/* RFC 9112 §6.3: message body length, in the RFC's order */
 	if ((req != NULL && req->is_head) || h->status == 204 || h->status == 304) {
 		next = HS_START;

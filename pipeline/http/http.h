@@ -28,6 +28,16 @@
 struct http_msg {
 	int status;      /* e.g. 200 */
 	struct span url; /* "http://host/target" of the paired request; len 0 if unpaired */
+	/*
+	 * The paired request as sent (len 0 if unpaired; host also without
+	 * Host or authority): its method, its host (the Host field, or the
+	 * authority of an absolute-form or CONNECT target, RFC 9112 §3.2.2)
+	 * and its request-target. Like url, truncated when the flow's URL
+	 * pool is short.
+	 */
+	struct span method;
+	struct span host;
+	struct span target;
 	struct span content_type; /* media type and parameters as sent; len 0 if absent */
 	struct span charset;      /* charset parameter of Content-Type; len 0 if absent */
 };

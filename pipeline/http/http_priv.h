@@ -14,7 +14,6 @@
 #include "http/http.h"
 
 #define HTTP_MAX_HEADER    16384 /* bytes of one header block (start line included) or trailer */
-#define HTTP_MAX_METHOD    16    /* longest method token accepted */
 #define HTTP_MAX_CHUNK_EXT 4096  /* bytes of a chunk-size line after the size */
 #define HTTP_ZSLOT_ARENA   49152 /* zlib's inflate state and a 32 KiB window, with room to spare */
 

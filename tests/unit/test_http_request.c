@@ -1,0 +1,226 @@
+/*
+ * What a response carries of its request: method, host and target in each
+ * request-target form (RFC 9112 §3.2), and how a request's framing fields
+ * are counted when they conflict.
+ */
+#include "http/http.h"
+
+#include <CUnit/Basic.h>
+#include <string.h>
+
+#include "guard.h"
+#include "http_rig.h"
+
+struct seen {
+	char method[32], host[600], target[600], url[600];
+	int n;
+};
+
+static void
+put(char *dst, size_t cap, struct span s)
+{
+	size_t n = s.len < cap - 1 ? s.len : cap - 1;
+
+	memcpy(dst, s.ptr, n);
+	dst[n] = '\0';
+}
+
+static void
+on_response(void *arg, const struct http_msg *m, bool has_body)
+{
+	struct seen *s = arg;
+
+	(void)has_body;
+	put(s->method, sizeof(s->method), m->method);
+	put(s->host, sizeof(s->host), m->host);
+	put(s->target, sizeof(s->target), m->target);
+	put(s->url, sizeof(s->url), m->url);
+	s->n++;
+}
+
+static void
+ignore_begin(void *arg, const struct http_msg *m)
+{
+	(void)arg;
+	(void)m;
+}
+
+static void
+ignore_data(void *arg, struct span data)
+{
+	(void)arg;
+	(void)data;
+}
+
+static void
+ignore_end(void *arg, bool complete)
+{
+	(void)arg;
+	(void)complete;
+}
+
+/* Feeds request <req> then a 204 response, byte by byte; what the response saw goes to <s>. */
+static void
+exchange(const char *req, struct seen *s, struct counters *c)
+{
+	static struct http_conn h;
+	const char *rsp = "HTTP/1.1 204 No Content\r\n\r\n";
+	struct http_env env = { .c = c,
+		                .max_body = 1 << 20,
+		                .response = on_response,
+		                .body_begin = ignore_begin,
+		                .body_data = ignore_data,
+		                .body_end = ignore_end };
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	memset(s, 0, sizeof(*s));
+	memset(c, 0, sizeof(*c));
+	for (i = 0; req[i] != '\0'; i++) {
+		uint8_t *p = guard_dup(req + i, 1);
+
+		http_conn_data(&h, &env, true, (struct span){ p, 1 }, s);
+		guard_free(p);
+	}
+	for (i = 0; rsp[i] != '\0'; i++) {
+		uint8_t *p = guard_dup(rsp + i, 1);
+
+		http_conn_data(&h, &env, false, (struct span){ p, 1 }, s);
+		guard_free(p);
+	}
+	http_conn_release(&h);
+}
+
+static void
+test_origin_form_gives_host_and_target(void)
+{
+	struct seen s;
+	struct counters c;
+
+	exchange("GET /news/rss.xml?lang=en HTTP/1.1\r\nHost: feeds.example:8080\r\n\r\n", &s, &c);
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_STRING_EQUAL(s.method, "GET");
+	CU_ASSERT_STRING_EQUAL(s.host, "feeds.example:8080");
+	CU_ASSERT_STRING_EQUAL(s.target, "/news/rss.xml?lang=en");
+	CU_ASSERT_STRING_EQUAL(s.url, "http://feeds.example:8080/news/rss.xml?lang=en");
+}
+
+static void
+test_absolute_form_host_is_its_authority(void)
+{
+	struct seen s;
+	struct counters c;
+
+	/* RFC 9112 §3.2.2: the target's authority, not Host, names the origin */
+	exchange("GET http://user@feeds.example/a.xml HTTP/1.1\r\nHost: other.example\r\n\r\n", &s,
+	         &c);
+	CU_ASSERT_STRING_EQUAL(s.host, "feeds.example");
+	CU_ASSERT_STRING_EQUAL(s.target, "http://user@feeds.example/a.xml");
+	CU_ASSERT_STRING_EQUAL(s.url, "http://user@feeds.example/a.xml");
+	exchange("GET https://feeds.example HTTP/1.1\r\n\r\n", &s, &c);
+	CU_ASSERT_STRING_EQUAL(s.host, "feeds.example");
+}
+
+static void
+test_request_without_host_keeps_target_no_url(void)
+{
+	struct seen s;
+	struct counters c;
+
+	exchange("POST /submit HTTP/1.0\r\nContent-Length: 2\r\n\r\nok", &s, &c);
+	CU_ASSERT_STRING_EQUAL(s.method, "POST");
+	CU_ASSERT_STRING_EQUAL(s.host, "");
+	CU_ASSERT_STRING_EQUAL(s.target, "/submit");
+	CU_ASSERT_STRING_EQUAL(s.url, "");
+}
+
+static void
+test_connect_opens_a_tunnel_unreported(void)
+{
+	struct seen s;
+	struct counters c;
+
+	/* a 204 to CONNECT is a final 2xx: the tunnel starts and nothing is reported */
+	exchange("CONNECT feeds.example:443 HTTP/1.1\r\nHost: feeds.example:443\r\n\r\n", &s, &c);
+	CU_ASSERT_EQUAL(s.n, 0);
+	CU_ASSERT_EQUAL(c.v[CNT_http_upgrade], 1);
+}
+
+static void
+test_unknown_method_is_kept_as_sent(void)
+{
+	struct seen s;
+	struct counters c;
+
+	exchange("PROPFIND /dav/ HTTP/1.1\r\nHost: h\r\n\r\n", &s, &c);
+	CU_ASSERT_STRING_EQUAL(s.method, "PROPFIND");
+	exchange("get /x HTTP/1.1\r\nHost: h\r\n\r\n", &s, &c);
+	CU_ASSERT_STRING_EQUAL(s.method, "get");
+}
+
+static void
+test_unpaired_response_has_no_request_fields(void)
+{
+	struct seen s;
+	struct counters c;
+
+	exchange("", &s, &c);
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_STRING_EQUAL(s.method, "");
+	CU_ASSERT_STRING_EQUAL(s.host, "");
+	CU_ASSERT_STRING_EQUAL(s.target, "");
+	CU_ASSERT_EQUAL(c.v[CNT_http_unpaired], 1);
+}
+
+static void
+test_te_and_cl_in_a_request_is_counted(void)
+{
+	struct seen s;
+	struct counters c;
+
+	/* RFC 9112 §6.3 item 3: chunked wins; the 2 body bytes are not a request */
+	exchange("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 30\r\nTransfer-Encoding: "
+	         "chunked\r\n\r\n0\r\n\r\n",
+	         &s, &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_te_cl_conflict], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_http_requests], 1);
+	CU_ASSERT_STRING_EQUAL(s.target, "/a");
+	exchange("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", &s, &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_te_cl_conflict], 0);
+}
+
+static void
+test_te_and_cl_in_a_response_is_counted(void)
+{
+	struct counters c;
+	struct http_rig_step st[] = {
+		http_rig_req(GET_FEED),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: "
+		             "99\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+	};
+
+	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]abc{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_te_cl_conflict], 1);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+
+	CU_initialize_registry();
+	s = CU_add_suite("http_request", NULL, NULL);
+	CU_add_test(s, "origin-form gives host and target", test_origin_form_gives_host_and_target);
+	CU_add_test(s, "absolute-form host is its authority",
+	            test_absolute_form_host_is_its_authority);
+	CU_add_test(s, "request without Host keeps target, no URL",
+	            test_request_without_host_keeps_target_no_url);
+	CU_add_test(s, "CONNECT opens a tunnel", test_connect_opens_a_tunnel_unreported);
+	CU_add_test(s, "unknown method is kept as sent", test_unknown_method_is_kept_as_sent);
+	CU_add_test(s, "unpaired response has no request fields",
+	            test_unpaired_response_has_no_request_fields);
+	CU_add_test(s, "TE and CL in a request is counted", test_te_and_cl_in_a_request_is_counted);
+	CU_add_test(s, "TE and CL in a response is counted",
+	            test_te_and_cl_in_a_response_is_counted);
+	return guard_run_tests();
+}
