@@ -44,14 +44,16 @@ static const struct key keys[] = {
 	{ "tcp.reasm_memcap", K_U64, OFF(reasm_memcap), 0, 64u << 10, 1ull << 36 },
 	{ "tcp.reasm_segments_per_stream", K_U32, OFF(ooo_segments_per_stream), 0, 1, 65535 },
 	{ "tcp.reasm_bytes_per_stream", K_U32, OFF(ooo_bytes_per_stream), 0, 1500, 1u << 30 },
+	{ "http.max_body", K_U64, OFF(max_body), 0, 1024, 1ull << 34 },
+	{ "http.max_ratio", K_U32, OFF(max_ratio), 0, 0, 1u << 20 },
+	{ "http.inflate_streams", K_U32, OFF(gzip_streams), 0, 1, 1u << 20 },
+	{ "http.br_memcap", K_U64, OFF(br_memcap), 0, 0, 1ull << 36 },
 	{ "limits.frag_datagrams", K_U32, OFF(frag_datagrams), 0, 0, 1u << 20 },
 	{ "limits.frag_max_bytes", K_U32, OFF(frag_max_bytes), 0, 576, 65535 },
 	{ "limits.frag_timeout_s", K_U32, OFF(frag_timeout_s), 0, 1, 3600 },
-	{ "limits.max_body", K_U64, OFF(max_body), 0, 1024, 1ull << 34 },
 	{ "limits.max_item", K_U32, OFF(max_item), 0, 1024, 1u << 24 },
 	{ "limits.feed_parsers", K_U32, OFF(feed_parsers), 0, 1, 1u << 20 },
 	{ "limits.http_sessions", K_U32, OFF(http_sessions), 0, 1, 1u << 24 },
-	{ "limits.gzip_streams", K_U32, OFF(gzip_streams), 0, 1, 1u << 20 },
 	{ "limits.alert_pool", K_U32, OFF(alert_pool), 0, 64, 1u << 20 },
 	{ "limits.alert_ring", K_U32, OFF(alert_ring), 0, 64, 1u << 20 },
 	{ "dpdk.mbufs", K_U32, OFF(mbufs), 0, 1023, 1u << 24 },
@@ -70,6 +72,8 @@ static const struct {
 	{ "limits.ooo_segments", "tcp.reasm_memcap (in bytes)" },
 	{ "limits.ooo_segments_per_stream", "tcp.reasm_segments_per_stream" },
 	{ "limits.ooo_bytes_per_stream", "tcp.reasm_bytes_per_stream" },
+	{ "limits.max_body", "http.max_body" },
+	{ "limits.gzip_streams", "http.inflate_streams" },
 };
 
 int
@@ -104,7 +108,9 @@ defaults(struct fw_config *cfg)
 	cfg->frag_datagrams = 1024;
 	cfg->frag_max_bytes = 65535;
 	cfg->frag_timeout_s = 30;
-	cfg->max_body = 64ull << 20;
+	cfg->max_body = 8ull << 20;
+	cfg->max_ratio = 500;
+	cfg->br_memcap = 32ull << 20;
 	cfg->max_item = 128u << 10;
 	cfg->feed_parsers = 128;
 	cfg->http_sessions = 16384;

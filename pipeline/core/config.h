@@ -42,7 +42,9 @@ struct fw_config {
 	uint32_t max_item;
 	uint32_t feed_parsers;
 	uint32_t http_sessions; /* flows with payload parsed at once per worker */
-	uint32_t gzip_streams;
+	uint32_t gzip_streams;  /* http.inflate_streams */
+	uint32_t max_ratio;     /* decoded / received bytes of a compressed body; 0: no limit */
+	uint64_t br_memcap;     /* bytes for one worker's brotli decoders */
 	uint32_t alert_pool;
 	uint32_t alert_ring;
 	uint32_t mbufs;

@@ -108,6 +108,10 @@
 	X(http_ce_passthrough, "bodies labelled compressed that were not, delivered raw")          \
 	X(http_gzip_lead_ws, "gzip bodies with whitespace before the gzip header, skipped")        \
 	X(http_te_cl_conflict, "messages with Transfer-Encoding and Content-Length (smuggling?)")  \
+	X(http_br, "brotli bodies decoded")                                                        \
+	X(http_br_bad, "corrupt or truncated brotli bodies")                                       \
+	X(http_br_memcap, "brotli bodies stopped: no room left in http.br_memcap")                 \
+	X(http_decomp_ratio, "compressed bodies stopped at http.max_ratio (decompression bomb)")   \
 	/* feed */                                                                                 \
 	X(feed_documents, "feed documents started")                                                \
 	X(feed_items, "feed items extracted")                                                      \

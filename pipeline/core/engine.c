@@ -83,6 +83,7 @@ struct engine {
 	struct flow_table *ft;
 	struct tcp_seg_pool *segs;
 	struct http_zpool *zpool;
+	struct http_brpool *brpool;
 	struct tcp_stream_env tcp_env;
 	struct ipfrag *frag;
 	struct engine_hold *holds; /* cfg->ooo_segments nodes */
@@ -565,12 +566,13 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	e->segs = tcp_seg_pool_create(cfg->ooo_segments);
 	e->feed_env = feed_env_create(&fl, c, on_item);
 	e->zpool = http_zpool_create(cfg->gzip_streams);
+	e->brpool = http_brpool_create((size_t)cfg->br_memcap);
 	e->frag = ipfrag_create(&frl, c);
 	e->holds = mem_data_zalloc((cfg->ooo_segments > 0 ? cfg->ooo_segments : 1) *
 	                           sizeof(*e->holds));
 	e->apps = mem_data_zalloc((size_t)cfg->http_sessions * sizeof(*e->apps));
 	if (e->ft == NULL || e->segs == NULL || e->feed_env == NULL || e->zpool == NULL ||
-	    e->frag == NULL || e->holds == NULL || e->apps == NULL) {
+	    e->brpool == NULL || e->frag == NULL || e->holds == NULL || e->apps == NULL) {
 		engine_free(e);
 		return NULL;
 	}
@@ -591,6 +593,8 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	e->http_env.c = c;
 	e->http_env.max_body = cfg->max_body;
 	e->http_env.zpool = e->zpool;
+	e->http_env.brpool = e->brpool;
+	e->http_env.max_ratio = cfg->max_ratio;
 	e->http_env.response = on_response;
 	e->http_env.body_begin = on_body_begin;
 	e->http_env.body_data = on_body_data;
@@ -758,10 +762,11 @@ engine_free(struct engine *e)
 	if (e == NULL) {
 		return;
 	}
-	/* the flows give back their segments and zlib slots first */
+	/* the flows give back their segments, zlib slots and brotli decoders first */
 	flow_table_free(e->ft);
 	tcp_seg_pool_free(e->segs);
 	http_zpool_free(e->zpool);
+	http_brpool_free(e->brpool);
 	feed_env_free(e->feed_env);
 	wl_scratch_free(e->scratch);
 	/* every held segment went back with the flows above */

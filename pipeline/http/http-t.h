@@ -90,15 +90,17 @@ struct http_conn {
 	/* response direction */
 	struct http_dir rsp;
 	uint16_t status;
-	uint8_t encoding; /* first coding undone: 0 identity, 1 gzip, 2 deflate, 3 too many (raw) */
+	uint8_t encoding; /* first coding undone: 0 identity, 1 gzip, 2 deflate, 3 too many, 4 br */
 	uint8_t body_flags; /* decoder state of the current body, private to http/ */
 	uint8_t zhdr;       /* first byte of a deflate body, held to tell zlib from raw */
 	uint8_t content_type_len;
 	bool rsp_nobody;     /* the last response had no body: bytes may follow where none belong */
 	uint64_t body_bytes; /* decoded bytes delivered for the current response */
+	uint64_t body_in;    /* its bytes as received (de-chunked), for the ratio limit */
 	void *zs;            /* z_stream borrowed from http_env.zpool for this body */
 	/* Content-Encoding layers, private to http/ (http_body.c) */
 	uint8_t ce_n;                         /* codings listed; HTTP_MAX_CODINGS + 1: too many */
+	uint8_t zbr;                          /* bit i: layer i's slot holds a brotli decoder */
 	uint8_t ce[HTTP_MAX_CODINGS];         /* in the order the server applied them */
 	uint8_t zmode[HTTP_MAX_CODINGS];      /* per decoding layer, the first undone first */
 	uint8_t zhstate[HTTP_MAX_CODINGS];    /* gzip member header parse position */

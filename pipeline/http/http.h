@@ -43,6 +43,7 @@ struct http_msg {
 };
 
 struct http_zpool;
+struct http_brpool;
 
 /* Callbacks and limits; one per worker. Spans are valid during the call only. */
 struct http_env {
@@ -55,6 +56,19 @@ struct http_env {
 	 * http_gzip_pool_empty); its framing is still followed.
 	 */
 	struct http_zpool *zpool;
+	/*
+	 * Memory for brotli decoders, from http_brpool_create() (NULL: br
+	 * bodies are not decoded, counted as http_br_memcap).
+	 */
+	struct http_brpool *brpool;
+	/*
+	 * Decompression bomb guard: once a compressed body has decoded more
+	 * than HTTP_RATIO_FLOOR bytes, decoding stops (counted as
+	 * http_decomp_ratio, the body ends incomplete) when it has produced
+	 * more than max_ratio times the bytes it was sent. 0: no ratio limit
+	 * (max_body still applies).
+	 */
+	uint32_t max_ratio;
 	/*
 	 * Called for a final response that has a body (Content-Length > 0,
 	 * chunked, or until close), not for 1xx/204/304/HEAD responses. A
@@ -129,5 +143,23 @@ void http_zpool_free(struct http_zpool *zp);
 
 /* Streams of <zp> held by connections now; 0 for NULL. The worker's thread. */
 uint32_t http_zpool_used(const struct http_zpool *zp);
+
+/*
+ * A budget of <memcap> bytes (allocated at once from mem_data_zalloc(),
+ * at least 64 KiB unless 0) for one worker's brotli decoders (struct
+ * http_env.brpool). A br body takes a decoder when its compressed stream
+ * starts and gives it back when the stream or the body ends; a decoder whose
+ * window or tables do not fit in what is left stops (http_br_memcap). A
+ * typical feed (window 4 MiB at most, often far less) takes its window plus
+ * about 100 KiB. memcap 0: every br body is refused. NULL on allocation
+ * failure. Control plane.
+ */
+struct http_brpool *http_brpool_create(size_t memcap);
+
+/* Free <bp>; every decoder must have been given back (a BUG_ON). Accepts NULL. */
+void http_brpool_free(struct http_brpool *bp);
+
+/* Arena bytes held by decoders now; 0 for NULL. The worker's thread. */
+size_t http_brpool_used(const struct http_brpool *bp);
 
 #endif

@@ -6,12 +6,15 @@
  * that break the RFCs are read as browsers and libhtp read them (HTTP
  * Evader's tricks): chunk-size junk, a body announced chunked that is not,
  * broken gzip headers, a body labelled compressed that is not. Each such
- * reading is counted.
+ * reading is counted. Brotli (RFC 7932) layers draw their decoder from the
+ * worker's http_brpool budget. Every compressed body is held to max_body and
+ * to the max_ratio of decoded to received bytes, so a bomb stops early.
  */
 #include "http/http_priv.h"
 
 #include <string.h>
 
+#include <brotli/decode.h>
 #define ZLIB_CONST
 #include <zlib.h>
 
@@ -23,6 +26,9 @@
 #define BF_ZINIT  0x10 /* the first decoding layer started: the compressed stream began */
 #define BF_ZBAD   0x20 /* a decoding layer failed after it produced output */
 
+/* Decoded bytes a compressed body may produce before its ratio is checked. */
+#define HTTP_RATIO_FLOOR (1u << 20)
+
 #define INFLATE_OUT 8192 /* per layer, on the stack: at most HTTP_MAX_CODINGS deep */
 
 /* struct http_conn.zmode: where each decoding layer is */
@@ -32,6 +38,7 @@ enum {
 	ZM_INFLATE, /* zlib is inflating (raw deflate after a gzip header) */
 	ZM_END,     /* the stream ended: later bytes are ignored */
 	ZM_RAW,     /* not compressed after all: bytes pass through */
+	ZM_BROTLI,  /* the brotli decoder is decoding */
 };
 
 /* gzip header parse positions (struct http_conn.zhstate) */
@@ -67,6 +74,13 @@ emit(struct http_conn *h, const struct http_env *env, const uint8_t *p, size_t n
 		n = (size_t)room;
 		h->body_flags |= BF_LIMIT;
 		counters_inc(env->c, CNT_http_body_limit);
+	}
+	if (h->body_in > 0 && env->max_ratio > 0 && h->body_bytes + n > HTTP_RATIO_FLOOR &&
+	    h->body_bytes + n > h->body_in * env->max_ratio) {
+		/* a decompression bomb: what was decoded so far is delivered, no more */
+		counters_inc(env->c, CNT_http_decomp_ratio);
+		h->body_flags |= BF_LIMIT | BF_ZBAD;
+		return;
 	}
 	if (n == 0) {
 		return;
@@ -105,6 +119,21 @@ is_zlib_header(uint8_t cmf, uint8_t flg)
 static void layer_in(struct http_conn *h, const struct http_env *env, unsigned i, const uint8_t *p,
                      size_t n, void *arg);
 
+/* Give back what decoding layer <i> holds: a z_stream or a brotli decoder. */
+static void
+layer_put(struct http_conn *h, unsigned i)
+{
+	void **zs = layer_zs(h, i);
+
+	if (h->zbr & (1u << i)) {
+		http_brpool_put(*zs);
+	} else {
+		http_zpool_put(*zs);
+	}
+	*zs = NULL;
+	h->zbr &= (uint8_t) ~(1u << i);
+}
+
 /*
  * Layer <i> saw bytes that are not what its coding promised before it
  * produced anything: as libhtp does, they (and the rest) pass through raw,
@@ -115,8 +144,7 @@ layer_raw(struct http_conn *h, const struct http_env *env, unsigned i, const uin
           void *arg)
 {
 	counters_inc(env->c, CNT_http_ce_passthrough);
-	http_zpool_put(*layer_zs(h, i));
-	*layer_zs(h, i) = NULL;
+	layer_put(h, i);
 	h->zmode[i] = ZM_RAW;
 	layer_in(h, env, i + 1, p, n, arg);
 }
@@ -327,6 +355,59 @@ layer_inflate(struct http_conn *h, const struct http_env *env, unsigned i, const
 	}
 }
 
+/* RFC 7932: decode <n> bytes in brotli layer <i>, passing each output piece to layer i + 1. */
+static void
+layer_brotli(struct http_conn *h, const struct http_env *env, unsigned i, const uint8_t *p,
+             size_t n, void *arg)
+{
+	struct http_brdec *d = *layer_zs(h, i);
+	const uint8_t *next_in = p;
+	size_t avail_in = n, avail_out, produced;
+	uint8_t out[INFLATE_OUT];
+	uint8_t *next_out;
+	BrotliDecoderResult rc;
+	int err;
+
+	do {
+		next_out = out;
+		avail_out = sizeof(out);
+		rc = BrotliDecoderDecompressStream(d->s, &avail_in, &next_in, &avail_out, &next_out,
+		                                   NULL);
+		produced = sizeof(out) - avail_out;
+		if (rc == BROTLI_DECODER_RESULT_ERROR) {
+			err = (int)BrotliDecoderGetErrorCode(d->s);
+			if (err >= BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES &&
+			    err <= BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES) {
+				/* its window or tables do not fit in http.br_memcap */
+				counters_inc(env->c, CNT_http_br_memcap);
+			} else {
+				/*
+				 * Unlike deflate, a body labelled br that is not
+				 * brotli is not passed raw: browsers fail it too
+				 */
+				counters_inc(env->c, CNT_http_br_bad);
+			}
+			h->body_flags |= BF_ZBAD;
+			h->zmode[i] = ZM_END;
+			layer_put(h, i);
+			return;
+		}
+		if (produced > 0) {
+			layer_in(h, env, i + 1, out, produced, arg);
+		}
+		if (rc == BROTLI_DECODER_RESULT_SUCCESS) {
+			/* bytes after the end of the stream are ignored */
+			h->zmode[i] = ZM_END;
+			layer_put(h, i);
+			return;
+		}
+		if (h->body_flags & BF_LIMIT) {
+			/* decompression bomb guard: stop decoding what is never delivered */
+			return;
+		}
+	} while (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT || avail_in > 0);
+}
+
 /* Feed <n> bytes to decoding layer <i>; past the last layer they are the decoded body. */
 static void
 layer_in(struct http_conn *h, const struct http_env *env, unsigned i, const uint8_t *p, size_t n,
@@ -346,6 +427,20 @@ layer_in(struct http_conn *h, const struct http_env *env, unsigned i, const uint
 	}
 	switch (h->zmode[i]) {
 	case ZM_NEW:
+		if (layer_coding(h, i) == HTTP_ENC_BR) {
+			*layer_zs(h, i) = http_brpool_get(env->brpool);
+			if (*layer_zs(h, i) == NULL) {
+				/* no room for a decoder: the body ends here, incomplete */
+				counters_inc(env->c, CNT_http_br_memcap);
+				h->body_flags |= BF_ZBAD | BF_LIMIT;
+				h->zmode[i] = ZM_END;
+				return;
+			}
+			h->zbr |= (uint8_t)(1u << i);
+			h->zmode[i] = ZM_BROTLI;
+			layer_brotli(h, env, i, p, n, arg);
+			return;
+		}
 		if (layer_coding(h, i) == HTTP_ENC_GZIP) {
 			h->zmode[i] = ZM_GZHDR;
 			h->zhstate[i] = GZ_ID1;
@@ -420,6 +515,9 @@ layer_in(struct http_conn *h, const struct http_env *env, unsigned i, const uint
 	case ZM_INFLATE:
 		layer_inflate(h, env, i, p, n, arg);
 		return;
+	case ZM_BROTLI:
+		layer_brotli(h, env, i, p, n, arg);
+		return;
 	case ZM_RAW:
 		layer_in(h, env, i + 1, p, n, arg);
 		return;
@@ -439,6 +537,7 @@ deliver(struct http_conn *h, const struct http_env *env, const uint8_t *p, size_
 		return;
 	}
 	h->body_flags |= BF_ZINIT;
+	h->body_in += n;
 	layer_in(h, env, 0, p, n, arg);
 	if (h->zmode[0] == ZM_END || (h->body_flags & BF_LIMIT)) {
 		/* nothing more is inflated: the streams serve another body while framing runs on */
@@ -459,6 +558,7 @@ http_body_begin(struct http_conn *h, const struct http_env *env, const struct ht
                 void *arg)
 {
 	h->body_bytes = 0;
+	h->body_in = 0;
 	h->body_flags = 0;
 	http_body_free(h);
 	memset(h->zmode, 0, sizeof(h->zmode));
@@ -466,6 +566,10 @@ http_body_begin(struct http_conn *h, const struct http_env *env, const struct ht
 		/* more layers than we undo: the raw bytes are delivered, counted */
 		counters_inc(env->c, CNT_http_ce_layers_limit);
 		h->encoding = HTTP_ENC_UNSUPPORTED;
+	} else if (h->ce_n > 0 && layer_coding(h, 0) == HTTP_ENC_BR) {
+		/* the decoder is taken when the stream starts (its window is not known before) */
+		h->encoding = HTTP_ENC_BR;
+		counters_inc(env->c, CNT_http_br);
 	} else if (h->ce_n > 0) {
 		h->encoding = layer_coding(h, 0);
 		h->zs = http_zpool_get(env->zpool);
@@ -505,10 +609,13 @@ http_body_finish(struct http_conn *h, const struct http_env *env, bool framed, v
 	if (h->encoding != HTTP_ENC_IDENTITY && h->encoding != HTTP_ENC_UNSUPPORTED && fed &&
 	    !(f & BF_LIMIT)) {
 		for (i = 0; i < h->ce_n && i < HTTP_MAX_CODINGS; i++) {
-			if (h->zmode[i] == ZM_GZHDR || h->zmode[i] == ZM_INFLATE) {
+			if (h->zmode[i] == ZM_GZHDR || h->zmode[i] == ZM_INFLATE ||
+			    h->zmode[i] == ZM_BROTLI) {
 				/* a compressed stream never reached its end: the data is cut short */
 				if (framed) {
-					counters_inc(env->c, CNT_http_gzip_bad);
+					counters_inc(env->c, h->zmode[i] == ZM_BROTLI
+					                             ? CNT_http_br_bad
+					                             : CNT_http_gzip_bad);
 				}
 				complete = false;
 				break;
@@ -525,8 +632,7 @@ http_body_free(struct http_conn *h)
 
 	/* no inflateEnd(): zlib's memory is the slot's arena, reset as a whole */
 	for (i = 0; i < HTTP_MAX_CODINGS; i++) {
-		http_zpool_put(*layer_zs(h, i));
-		*layer_zs(h, i) = NULL;
+		layer_put(h, i);
 	}
 }
 

@@ -46,7 +46,7 @@ field_begin(struct http_conn *h, struct http_dir *d, bool is_req)
  * RFC 9110 §8.4: the codings of Content-Encoding, in the order they were
  * applied, across every Content-Encoding field. identity is a no-op. Read
  * as libhtp reads them: x-deflate is deflate, and a coding we do not know
- * (br, lzma, junk) is ignored (counted), so the body still reaches the
+ * (compress, zstd, lzma, junk) is ignored (counted), so the body still reaches the
  * consumer, decoded by the codings we know or raw.
  */
 static void
@@ -63,6 +63,8 @@ coding_end(struct http_conn *h, const struct http_env *env, struct http_dir *d)
 		enc = HTTP_ENC_GZIP;
 	} else if (eq_ci(d->val, n, "deflate") || eq_ci(d->val, n, "x-deflate")) {
 		enc = HTTP_ENC_DEFLATE;
+	} else if (eq_ci(d->val, n, "br")) {
+		enc = HTTP_ENC_BR;
 	} else {
 		counters_inc(env->c, CNT_http_ce_unknown);
 		return;

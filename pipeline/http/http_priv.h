@@ -131,7 +131,8 @@ enum http_encoding {
 	HTTP_ENC_IDENTITY = 0,
 	HTTP_ENC_GZIP,
 	HTTP_ENC_DEFLATE,
-	HTTP_ENC_UNSUPPORTED,
+	HTTP_ENC_UNSUPPORTED, /* more codings than decoded: the bytes pass raw */
+	HTTP_ENC_BR,
 };
 
 /*
@@ -214,5 +215,22 @@ int http_version_byte(struct http_dir *d, uint8_t c);
 
 /* Zero the per-message state of <d> and enter <state>. */
 void http_msg_reset(struct http_dir *d, uint8_t state);
+
+struct BrotliDecoderStateStruct;
+
+/* A brotli decoder and the budget it draws on, from http_brpool_get(). */
+struct http_brdec {
+	struct http_brpool *bp;
+	struct BrotliDecoderStateStruct *s;
+};
+
+/*
+ * A new brotli decoder whose memory comes from <bp>'s arena (may be NULL),
+ * or NULL when the arena has no room for it. The worker's thread.
+ */
+struct http_brdec *http_brpool_get(struct http_brpool *bp);
+
+/* Destroy <d> (from http_brpool_get()); its memory goes back. Accepts NULL. */
+void http_brpool_put(struct http_brdec *d);
 
 #endif

@@ -45,8 +45,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct counters c;
 	static struct http_zpool *zp;
+	static struct http_brpool *bp;
 	struct http_env env = { .c = &c,
 		                .max_body = 1 << 20,
+		                .max_ratio = 100,
 		                .body_begin = on_begin,
 		                .body_data = on_data,
 		                .body_end = on_end };
@@ -56,7 +58,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (zp == NULL) {
 		zp = http_zpool_create(1);
-		if (zp == NULL) {
+		bp = http_brpool_create(1u << 20);
+		if (zp == NULL || bp == NULL) {
 			abort();
 		}
 	}
@@ -68,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 2;
 	size -= 2;
 	env.zpool = zp;
+	env.brpool = bp;
 	h = calloc(1, sizeof(*h));
 	if (h == NULL) {
 		abort();
@@ -85,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_conn_close(h, &env, true, NULL);
 	http_conn_release(h);
 	free(h);
-	if (http_zpool_used(zp) != 0) {
+	if (http_zpool_used(zp) != 0 || http_brpool_used(bp) != 0) {
 		abort();
 	}
 	return 0;

@@ -111,9 +111,13 @@ http_rig_env(struct http_env *env, struct counters *c, struct http_zpool *zp, ui
 	env->body_end = on_end;
 }
 
+size_t http_rig_br_memcap = 8u << 20;
+uint32_t http_rig_max_ratio;
+
 /*
  * mode 0: whole steps; 1: each step split at <at>; 2: 1-byte pieces. One
  * inflate stream serves the run: a body that kept it would starve the next.
+ * Every brotli decoder must be given back by the end.
  */
 void
 http_rig_run_once(const struct http_rig_step *st, size_t n, uint64_t max_body, int mode, size_t at,
@@ -121,11 +125,14 @@ http_rig_run_once(const struct http_rig_step *st, size_t n, uint64_t max_body, i
 {
 	struct http_conn *h = calloc(1, sizeof(*h));
 	struct http_zpool *zp = http_zpool_create(1);
+	struct http_brpool *bp = http_brpool_create(http_rig_br_memcap);
 	struct http_env env;
 	size_t i, j, k;
 
-	CU_ASSERT_FATAL(h != NULL && zp != NULL);
+	CU_ASSERT_FATAL(h != NULL && zp != NULL && bp != NULL);
 	http_rig_env(&env, c, zp, max_body);
+	env.brpool = bp;
+	env.max_ratio = http_rig_max_ratio;
 	http_rig_reset(r);
 	for (i = 0; i < n; i++) {
 		if (st[i].close) {
@@ -148,6 +155,8 @@ http_rig_run_once(const struct http_rig_step *st, size_t n, uint64_t max_body, i
 	CU_ASSERT_EQUAL(http_zpool_used(zp), 0);
 	CU_ASSERT_EQUAL(c->v[CNT_http_gzip_pool_empty], 0);
 	http_zpool_free(zp);
+	CU_ASSERT_EQUAL(http_brpool_used(bp), 0);
+	http_brpool_free(bp);
 	free(h);
 }
 

@@ -35,6 +35,10 @@ struct http_rig_rec {
 #define GET_FEED "GET /feed.xml HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n"
 #define FEED_URL "http://example.com/feed.xml"
 
+/* Brotli budget (default 8 MiB) and http_env.max_ratio (default 0) of the runs. */
+extern size_t http_rig_br_memcap;
+extern uint32_t http_rig_max_ratio;
+
 /* The logs of the last check: whole-conversation run and the split that differed. */
 extern struct http_rig_rec http_rig_rec_a, http_rig_rec_b;
 

@@ -62,7 +62,7 @@ test_config_overrides_and_resolves_relative_paths(void)
 	        write_file("ok.yaml", "watchlists:\n  dir: lists\n"
 	                              "capture:\n  http_ports: [81, 8081]\n  udp_ports: []\n"
 	                              "output:\n  socket: /tmp/x.sock\n  max_clients: 3\n"
-	                              "limits:\n  max_body: 1048576\n");
+	                              "http:\n  max_body: 1048576\n  br_memcap: 0\n");
 	struct fw_config *cfg = config_load(path, &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
@@ -74,6 +74,8 @@ test_config_overrides_and_resolves_relative_paths(void)
 	CU_ASSERT_STRING_EQUAL(cfg->socket_path, "/tmp/x.sock");
 	CU_ASSERT_EQUAL(cfg->max_clients, 3);
 	CU_ASSERT_EQUAL(cfg->max_body, 1048576);
+	CU_ASSERT_EQUAL(cfg->br_memcap, 0);
+	CU_ASSERT_EQUAL(cfg->max_ratio, 500); /* untouched default */
 	CU_ASSERT_EQUAL(cfg->flows, 65536); /* untouched default */
 	config_free(cfg);
 }
@@ -136,6 +138,7 @@ test_config_names_the_new_key_of_a_renamed_setting(void)
 	check_err("limits:\n  flows: 100\n", "2:3: limits.flows: renamed: now tcp.max_flows");
 	check_err("limits:\n  ooo_segments: 100\n",
 	          "2:3: limits.ooo_segments: renamed: now tcp.reasm_memcap (in bytes)");
+	check_err("limits:\n  max_body: 100\n", "2:3: limits.max_body: renamed: now http.max_body");
 }
 
 static void

@@ -632,12 +632,12 @@ test_unknown_encoding_passes_raw(void)
 	struct http_rig_step st[] = {
 		http_rig_req(GET_FEED GET_FEED),
 		http_rig_rsp(
-		        "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 3\r\n\r\nxyz"
+		        "HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\nContent-Length: 3\r\n\r\nxyz"
 		        "HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Length: "
 		        "3\r\n\r\nabc"),
 	};
 
-	/* br is not decoded, but the body is not lost: the consumer gets its raw bytes */
+	/* zstd is not decoded, but the body is not lost: the consumer gets its raw bytes */
 	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]xyz{1}[200 " FEED_URL "||]abc{1}", &c);
 	CU_ASSERT_EQUAL(c.v[CNT_http_ce_unknown], 1);
 }
