@@ -37,6 +37,9 @@ static const char usage_text[] =
         "      --declare WHERE     charset declared in: prolog, header, both, mix (default mix)\n"
         "      --codings LIST      weights of content-length, chunked, gzip, gzip+chunked, "
         "deflate\n"
+        "                          (default 1 each); also br, br+chunked, deflate-raw, x-gzip,\n"
+        "                          gzip+br, close (a connection drawing close serves its last\n"
+        "                          document without a length, ended by the server's FIN)\n"
         "      --docs-per-conn N   keep-alive: up to N responses per connection (default 3)\n"
         "      --seg MIN-MAX       TCP payload sizes (default 200-1460)\n"
         "      --reorder P --dup P --overlap P   share of segments affected (default 0)\n"
@@ -50,9 +53,12 @@ static const char usage_text[] =
         "      --items-per-doc MIN-MAX  (default 5-20)\n";
 
 struct weights {
-	double w[8];
+	double w[16];
 	uint32_t n;
 };
+
+_Static_assert(GEN_CODING__MAX <= 16 && GEN_FMT__MAX <= 16 && GEN_CS__MAX <= 16,
+               "struct weights holds every name");
 
 struct opts {
 	const char *out, *truth, *wl_dir, *csv, *feeds;

@@ -9,6 +9,7 @@
  */
 #include "tools/gen/gen_net.h"
 
+#include <brotli/encode.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,7 +70,7 @@ struct conn {
 	struct gen_rng *rng;
 	struct gen_doc *const *docs;
 	uint32_t n;
-	struct gbuf srv, cli, z;
+	struct gbuf srv, cli, z, z2; /* z: the compressed body; z2: br's input when stacked */
 	struct resp *resp;
 	uint32_t nresp;
 	struct run *runs;
@@ -212,13 +213,56 @@ push_seg(struct seg **a, size_t *n, size_t *cap, size_t off, size_t len)
 const char *
 gen_coding_name(enum gen_coding c)
 {
-	static const char *const names[GEN_CODING__MAX] = { "content-length", "chunked", "gzip",
-		                                            "gzip+chunked", "deflate" };
+	static const char *const names[GEN_CODING__MAX] = {
+		"content-length", "chunked",     "gzip",   "gzip+chunked", "deflate", "br",
+		"br+chunked",     "deflate-raw", "x-gzip", "gzip+br",      "close"
+	};
 
 	return (unsigned)c < GEN_CODING__MAX ? names[c] : "unknown";
 }
 
 /* ---- the two byte streams ---- */
+
+static bool
+is_br(enum gen_coding cod)
+{
+	return cod == GEN_CODING_BR || cod == GEN_CODING_BR_CHUNKED || cod == GEN_CODING_GZIP_BR;
+}
+
+/* The Content-Encoding field value of <cod>, NULL when the body is sent as is. */
+static const char *
+content_encoding(enum gen_coding cod)
+{
+	switch (cod) {
+	case GEN_CODING_GZIP:
+	case GEN_CODING_GZIP_CHUNKED:
+		return "gzip";
+	case GEN_CODING_DEFLATE:
+	case GEN_CODING_DEFLATE_RAW:
+		return "deflate";
+	case GEN_CODING_X_GZIP:
+		return "x-gzip";
+	case GEN_CODING_BR:
+	case GEN_CODING_BR_CHUNKED:
+		return "br";
+	case GEN_CODING_GZIP_BR:
+		/* RFC 9110 §8.4: codings listed in the order they were applied */
+		return "gzip, br";
+	default:
+		return NULL;
+	}
+}
+
+/* The coding document <doc> of the connection is served with. */
+static enum gen_coding
+doc_coding(const struct gen_conn_opts *o, uint32_t doc, uint32_t n)
+{
+	/* a close-delimited body ends the connection: only the last document can have one */
+	if (o->coding == GEN_CODING_CLOSE && doc + 1 < n) {
+		return GEN_CODING_LENGTH;
+	}
+	return o->coding;
+}
 
 static int
 put_request(struct conn *c, const struct gen_doc *d, bool conditional, uint32_t etag)
@@ -228,8 +272,8 @@ put_request(struct conn *c, const struct gen_doc *d, bool conditional, uint32_t 
 	rc = gb_printf(&c->cli,
 	               "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: feedreader/2.1\r\n"
 	               "Accept: application/rss+xml, application/atom+xml, application/json;q=0.9, "
-	               "*/*;q=0.8\r\nAccept-Encoding: gzip, deflate\r\n",
-	               d->path, d->host);
+	               "*/*;q=0.8\r\nAccept-Encoding: gzip, deflate%s\r\n",
+	               d->path, d->host, is_br(c->o->coding) ? ", br" : "");
 	if (rc == 0 && conditional) {
 		rc = gb_printf(&c->cli,
 		               "If-None-Match: \"%08x\"\r\n"
@@ -267,13 +311,14 @@ term_cuts(struct conn *c, const struct gen_doc *d, double p)
 }
 
 /*
- * <d>'s body compressed into c->z: gzip (RFC 1952) or zlib-wrapped deflate
- * (RFC 1950, what "deflate" means in HTTP, RFC 9110 §8.4.1.2). Now and then a
- * full flush inside a planted term, so that a term straddles two
- * independently decodable blocks.
+ * <d>'s body compressed into c->z, zlib's <wbits> choosing the wrapper: gzip
+ * (31, RFC 1952), zlib (15, RFC 1950, what "deflate" means in HTTP, RFC 9110
+ * §8.4.1.2) or none (-15, raw RFC 1951, what some servers send as
+ * "deflate"). Now and then a full flush inside a planted term, so that a term
+ * straddles two independently decodable blocks.
  */
 static int
-compress_body(struct conn *c, const struct gen_doc *d, bool gzip)
+compress_body(struct conn *c, const struct gen_doc *d, int wbits)
 {
 	/* mostly level 1, nginx's default: deflate is what bounds the generator's speed */
 	const int level = gen_rng_chance(c->rng, 0.1) ? 6 : 1;
@@ -285,8 +330,7 @@ compress_body(struct conn *c, const struct gen_doc *d, bool gzip)
 	if (term_cuts(c, d, 0.5) != 0) {
 		return -ENOMEM;
 	}
-	if (deflateInit2(&zs, level, Z_DEFLATED, gzip ? 15 + 16 : 15, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK) {
+	if (deflateInit2(&zs, level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		return -ENOMEM;
 	}
 	c->z.len = 0;
@@ -323,6 +367,107 @@ compress_body(struct conn *c, const struct gen_doc *d, bool gzip)
 out:
 	deflateEnd(&zs);
 	return rc;
+}
+
+/*
+ * <len> bytes at <src> compressed with brotli (RFC 7932) into <out>
+ * (replacing what was there): quality 5..11, a 4 MiB window, now and then
+ * 16 MiB (a decoder must not assume the default). With <d> (src is that
+ * document's body), now and then a flush inside a planted term, so that the
+ * term straddles two meta-blocks as it straddles two deflate blocks.
+ */
+static int
+brotli_body(struct conn *c, const uint8_t *src, size_t len, const struct gen_doc *d,
+            struct gbuf *out)
+{
+	const uint32_t quality = 5 + gen_rng_below(c->rng, 7);
+	const uint32_t lgwin = gen_rng_chance(c->rng, 0.2) ? BROTLI_MAX_WINDOW_BITS : 22;
+	BrotliEncoderState *bs;
+	size_t pos = 0, k = 0, avail_in, avail_out;
+	const uint8_t *next_in;
+	uint8_t *next_out;
+	int rc = 0;
+
+	c->nbcut = 0;
+	if (d != NULL && term_cuts(c, d, 0.5) != 0) {
+		return -ENOMEM;
+	}
+	bs = BrotliEncoderCreateInstance(NULL, NULL, NULL);
+	if (bs == NULL) {
+		return -ENOMEM;
+	}
+	if (!BrotliEncoderSetParameter(bs, BROTLI_PARAM_QUALITY, quality) ||
+	    !BrotliEncoderSetParameter(bs, BROTLI_PARAM_LGWIN, lgwin) ||
+	    !BrotliEncoderSetParameter(bs, BROTLI_PARAM_SIZE_HINT,
+	                               len > UINT32_MAX ? UINT32_MAX : (uint32_t)len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	out->len = 0;
+	for (;;) {
+		size_t stop = k < c->nbcut ? c->bcuts[k] : len;
+		const BrotliEncoderOperation op =
+		        k < c->nbcut ? BROTLI_OPERATION_FLUSH : BROTLI_OPERATION_FINISH;
+
+		if (stop < pos) {
+			stop = pos; /* two cuts at one place */
+		}
+		next_in = src + pos;
+		avail_in = stop - pos;
+		do {
+			if (gb_reserve(out, 65536) != 0) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			next_out = out->p + out->len;
+			avail_out = out->cap - out->len;
+			if (!BrotliEncoderCompressStream(bs, op, &avail_in, &next_in, &avail_out,
+			                                 &next_out, NULL)) {
+				rc = -EIO;
+				goto out;
+			}
+			out->len = out->cap - avail_out;
+		} while (avail_in > 0 || BrotliEncoderHasMoreOutput(bs) ||
+		         (op == BROTLI_OPERATION_FINISH && !BrotliEncoderIsFinished(bs)));
+		pos = stop;
+		if (op == BROTLI_OPERATION_FINISH) {
+			break;
+		}
+		k++;
+	}
+out:
+	BrotliEncoderDestroyInstance(bs);
+	return rc;
+}
+
+/* <d>'s body with the content coding(s) of <cod> into c->z. */
+static int
+encode_body(struct conn *c, const struct gen_doc *d, enum gen_coding cod)
+{
+	struct gbuf t;
+	int rc;
+
+	switch (cod) {
+	case GEN_CODING_DEFLATE:
+		return compress_body(c, d, 15);
+	case GEN_CODING_DEFLATE_RAW:
+		return compress_body(c, d, -15);
+	case GEN_CODING_BR:
+	case GEN_CODING_BR_CHUNKED:
+		return brotli_body(c, d->body, d->len, d, &c->z);
+	case GEN_CODING_GZIP_BR:
+		rc = compress_body(c, d, 15 + 16);
+		if (rc != 0) {
+			return rc;
+		}
+		/* the gzip member is br's input: swap it into z2, br's output lands in z */
+		t = c->z2;
+		c->z2 = c->z;
+		c->z = t;
+		return brotli_body(c, c->z2.p, c->z2.len, NULL, &c->z);
+	default:
+		return compress_body(c, d, 15 + 16);
+	}
 }
 
 /*
@@ -399,14 +544,15 @@ segment_cuts(struct conn *c, const struct gen_doc *d, size_t run0)
 static int
 put_response(struct conn *c, struct resp *r, const struct gen_doc *d, uint32_t etag)
 {
-	const enum gen_coding cod = c->o->coding;
-	const bool chunked = cod == GEN_CODING_CHUNKED || cod == GEN_CODING_GZIP_CHUNKED;
+	const enum gen_coding cod = doc_coding(c->o, (uint32_t)r->doc, c->n);
+	const bool chunked = cod == GEN_CODING_CHUNKED || cod == GEN_CODING_GZIP_CHUNKED ||
+	                     cod == GEN_CODING_BR_CHUNKED;
+	const char *const ce = content_encoding(cod);
 	int rc;
 
-	r->compressed = cod == GEN_CODING_GZIP || cod == GEN_CODING_GZIP_CHUNKED ||
-	                cod == GEN_CODING_DEFLATE;
+	r->compressed = ce != NULL;
 	if (r->compressed) {
-		rc = compress_body(c, d, cod != GEN_CODING_DEFLATE);
+		rc = encode_body(c, d, cod);
 		if (rc != 0) {
 			return rc;
 		}
@@ -416,10 +562,12 @@ put_response(struct conn *c, struct resp *r, const struct gen_doc *d, uint32_t e
 	               "Cache-Control: max-age=300\r\nETag: \"%08x\"\r\n",
 	               d->content_type, etag);
 	if (rc == 0 && r->compressed) {
-		rc = gb_printf(&c->srv, "Content-Encoding: %s\r\nVary: Accept-Encoding\r\n",
-		               cod == GEN_CODING_DEFLATE ? "deflate" : "gzip");
+		rc = gb_printf(&c->srv, "Content-Encoding: %s\r\nVary: Accept-Encoding\r\n", ce);
 	}
-	if (rc == 0) {
+	if (rc == 0 && cod == GEN_CODING_CLOSE) {
+		/* RFC 9112 §6.3 item 8: no length, the body ends where the server closes (§9.6) */
+		rc = gb_printf(&c->srv, "Connection: close\r\n\r\n");
+	} else if (rc == 0) {
 		rc = chunked ? gb_printf(&c->srv, "Transfer-Encoding: chunked\r\n\r\n")
 		             : gb_printf(&c->srv, "Content-Length: %zu\r\n\r\n",
 		                         r->compressed ? c->z.len : d->len);
@@ -893,6 +1041,7 @@ conn_fini(struct conn *c)
 	free(c->srv.p);
 	free(c->cli.p);
 	free(c->z.p);
+	free(c->z2.p);
 	free(c->resp);
 	free(c->runs);
 	free(c->cuts);
@@ -933,7 +1082,7 @@ gen_net_http(struct gen_pcap *p, struct gen_rng *rng, const struct gen_conn_opts
 		struct gen_doc *d = docs[i];
 
 		snprintf(d->url, sizeof(d->url), "http://%s%s", d->host, d->path);
-		snprintf(d->coding, sizeof(d->coding), "%s", gen_coding_name(o->coding));
+		snprintf(d->coding, sizeof(d->coding), "%s", gen_coding_name(doc_coding(o, i, n)));
 	}
 	rc = build_streams(&c);
 	if (rc != 0) {

@@ -34,6 +34,19 @@ enum gen_coding {
 	GEN_CODING_GZIP,       /* Content-Encoding: gzip, Content-Length */
 	GEN_CODING_GZIP_CHUNKED,
 	GEN_CODING_DEFLATE, /* zlib-wrapped, Content-Length */
+	/* the codings below are drawn only when --codings names them */
+	GEN_CODING_BR, /* Content-Encoding: br (RFC 7932), quality 5..11, Content-Length */
+	GEN_CODING_BR_CHUNKED,
+	GEN_CODING_DEFLATE_RAW, /* "deflate" sent as raw RFC 1951 data (no zlib header), as old IIS */
+	GEN_CODING_X_GZIP,      /* Content-Encoding: x-gzip, Content-Length */
+	GEN_CODING_GZIP_BR, /* Content-Encoding: gzip, br (gzip applied first), Content-Length */
+	/*
+	 * No length: "Connection: close" and the server's FIN end the body
+	 * (RFC 9112 §6.3 item 8). Only the last document of a connection can be
+	 * served so; the ones before it on the same connection (keep-alive
+	 * needs a length) get Content-Length and are reported as such.
+	 */
+	GEN_CODING_CLOSE,
 	GEN_CODING__MAX
 };
 
@@ -57,9 +70,11 @@ struct gen_conn_opts {
 /*
  * Serve <docs> (n >= 1) on one keep-alive connection (<conn_id> picks the
  * addresses and ports), writing the frames to <p>. Sets each doc's url,
- * coding and adversity, and marks items undetectable when a lost segment
- * hides them: every item not wholly before the loss in that document, and
- * every item of the documents after it on the same connection. 0 or -errno.
+ * coding (the one it was served with: with GEN_CODING_CLOSE, all but the
+ * last document are "content-length") and adversity, and marks items
+ * undetectable when a lost segment hides them: every item not wholly before
+ * the loss in that document, and every item of the documents after it on the
+ * same connection. 0 or -errno.
  */
 int gen_net_http(struct gen_pcap *p, struct gen_rng *rng, const struct gen_conn_opts *o,
                  struct gen_doc *const *docs, uint32_t n, uint32_t conn_id);
@@ -71,7 +86,10 @@ int gen_net_http(struct gen_pcap *p, struct gen_rng *rng, const struct gen_conn_
 int gen_net_udp(struct gen_pcap *p, struct gen_rng *rng, struct gen_doc *doc, uint16_t port,
                 bool ipv6, uint32_t conn_id);
 
-/* "content-length", "chunked", "gzip", "gzip+chunked", "deflate". */
+/*
+ * "content-length", "chunked", "gzip", "gzip+chunked", "deflate", "br",
+ * "br+chunked", "deflate-raw", "x-gzip", "gzip+br", "close"; "unknown" out of range.
+ */
 const char *gen_coding_name(enum gen_coding c);
 
 #endif
