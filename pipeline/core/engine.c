@@ -264,11 +264,38 @@ on_item(void *arg, const struct feed_item *it)
 	e->cur_item = NULL;
 }
 
-/* Bodies whose media type says they cannot be a feed are not parsed. */
+/*
+ * Bodies whose media type says they cannot be a feed are not parsed, nor
+ * even decoded. Everything else is: XML and JSON of any name, and what
+ * servers mislabel (text/html, text/plain, application/octet-stream, no
+ * type), which the feed stage sniffs (a root that is no feed is
+ * feed_unknown_format after a few bytes).
+ */
 static bool
 never_a_feed(struct span ct)
 {
-	static const char *const prefixes[] = { "image/", "audio/", "video/", "font/" };
+	static const char *const prefixes[] = {
+		"image/",
+		"audio/",
+		"video/",
+		"font/",
+		"model/",
+		"multipart/",
+		"text/css",
+		"text/javascript",
+		"text/csv",
+		"application/javascript",
+		"application/pdf",
+		"application/zip",
+		"application/gzip",
+		"application/wasm",
+		"application/x-protobuf",
+		"application/grpc",
+		"application/vnd.ms-",
+		"application/vnd.openxmlformats",
+		"application/x-shockwave-flash",
+		"application/x-msdownload",
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -352,7 +379,7 @@ on_response(void *arg, const struct http_msg *m, bool has_body)
 	}
 }
 
-static void
+static bool
 on_body_begin(void *arg, const struct http_msg *m)
 {
 	struct engine *e = arg;
@@ -362,12 +389,14 @@ on_body_begin(void *arg, const struct http_msg *m)
 	a->feed = NULL;
 	if (never_a_feed(m->content_type)) {
 		counters_inc(e->c, CNT_http_not_feed);
-		return;
+		/* offline --http reports every body's decoded length */
+		return e->ops.http_seen != NULL;
 	}
 	a->feed = feed_parser_open(e->feed_env, m->charset, e);
 	if (a->feed != NULL) {
 		feed_parser_set_url(a->feed, (struct span){ (const uint8_t *)a->url, a->url_len });
 	}
+	return true;
 }
 
 static void

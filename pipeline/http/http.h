@@ -4,9 +4,9 @@
  * queued (bounded, for pipelining) so that each response is paired with its
  * request and the feed URL ("http://" Host target) is known. Responses
  * (server -> client) are parsed for status, Content-Length,
- * Transfer-Encoding: chunked, Content-Encoding: gzip / deflate / x-gzip (up
+ * Transfer-Encoding: chunked, Content-Encoding: gzip / deflate / x-gzip / br (up
  * to HTTP_MAX_CODINGS stacked) and Content-Type; their body is de-chunked and
- * inflated (streaming zlib) and handed to the callbacks in struct http_env as
+ * decoded (streaming zlib, brotli) and handed to the callbacks in struct http_env as
  * it arrives. Framing that RFC 9112 calls invalid is read the way browsers
  * and libhtp read it (HTTP Evader's tricks), each such reading counted, so a
  * server cannot show its client a body the monitor does not see. Headers are
@@ -72,11 +72,14 @@ struct http_env {
 	/*
 	 * Called for a final response that has a body (Content-Length > 0,
 	 * chunked, or until close), not for 1xx/204/304/HEAD responses. A
-	 * coding other than gzip/x-gzip/deflate/x-deflate/identity is not
+	 * coding other than gzip/x-gzip/deflate/x-deflate/br/identity is not
 	 * decoded (counted): body_data then carries the bytes as sent. Bytes a
 	 * server sends where no response belongs (no status line, or after a
 	 * bodiless response) are a response of status 200 read until close.
-	 * Then body_data any number of times, then body_end exactly once.
+	 * Returns whether the consumer wants the body: if not, it is only
+	 * framed (never decoded), body_data is not called, and body_end comes
+	 * when it ends. Then body_data any number of times, then body_end
+	 * exactly once.
 	 */
 	/*
 	 * Optional: every final response, once its headers are read, before
@@ -84,7 +87,7 @@ struct http_env {
 	 * 304, or a length of 0).
 	 */
 	void (*response)(void *arg, const struct http_msg *m, bool has_body);
-	void (*body_begin)(void *arg, const struct http_msg *m);
+	bool (*body_begin)(void *arg, const struct http_msg *m);
 	void (*body_data)(void *arg, struct span data); /* decoded body bytes */
 	void (*body_end)(void *arg, bool complete);     /* complete: framing said it ended */
 };

@@ -25,6 +25,7 @@
 #define BF_ZHDR   0x08 /* zhdr holds the first byte of a deflate body */
 #define BF_ZINIT  0x10 /* the first decoding layer started: the compressed stream began */
 #define BF_ZBAD   0x20 /* a decoding layer failed after it produced output */
+#define BF_SKIP   0x40 /* the consumer does not want this body: framed, not decoded */
 
 /* Decoded bytes a compressed body may produce before its ratio is checked. */
 #define HTTP_RATIO_FLOOR (1u << 20)
@@ -529,7 +530,7 @@ layer_in(struct http_conn *h, const struct http_env *env, unsigned i, const uint
 static void
 deliver(struct http_conn *h, const struct http_env *env, const uint8_t *p, size_t n, void *arg)
 {
-	if ((h->body_flags & (BF_ACTIVE | BF_LIMIT | BF_ZEND)) != BF_ACTIVE || n == 0) {
+	if ((h->body_flags & (BF_ACTIVE | BF_LIMIT | BF_ZEND | BF_SKIP)) != BF_ACTIVE || n == 0) {
 		return;
 	}
 	if (h->encoding == HTTP_ENC_IDENTITY || h->encoding == HTTP_ENC_UNSUPPORTED) {
@@ -562,6 +563,12 @@ http_body_begin(struct http_conn *h, const struct http_env *env, const struct ht
 	h->body_flags = 0;
 	http_body_free(h);
 	memset(h->zmode, 0, sizeof(h->zmode));
+	h->encoding = HTTP_ENC_IDENTITY;
+	if (!env->body_begin(arg, m)) {
+		/* not wanted (not a feed): the framing is followed, nothing is decoded */
+		h->body_flags = BF_ACTIVE | BF_SKIP;
+		return;
+	}
 	if (h->ce_n > HTTP_MAX_CODINGS) {
 		/* more layers than we undo: the raw bytes are delivered, counted */
 		counters_inc(env->c, CNT_http_ce_layers_limit);
@@ -576,16 +583,12 @@ http_body_begin(struct http_conn *h, const struct http_env *env, const struct ht
 		if (h->zs == NULL) {
 			/* the consumer sees an empty, incomplete body; framing still runs */
 			counters_inc(env->c, CNT_http_gzip_pool_empty);
-			env->body_begin(arg, m);
 			env->body_end(arg, false);
 			return;
 		}
 		counters_inc(env->c, CNT_http_gzip);
-	} else {
-		h->encoding = HTTP_ENC_IDENTITY;
 	}
 	h->body_flags = BF_ACTIVE;
-	env->body_begin(arg, m);
 }
 
 void

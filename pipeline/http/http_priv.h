@@ -162,7 +162,7 @@ size_t http_body_frame(struct http_conn *h, struct http_dir *d, const struct htt
 /*
  * Start delivering the response body described by <m> (h->ce_n and h->ce[]
  * already set by the Content-Encoding fields): sets h->encoding, takes the
- * first layer's stream and calls env->body_begin.
+ * first layer's stream, after env->body_begin said the body is wanted.
  */
 void http_body_begin(struct http_conn *h, const struct http_env *env, const struct http_msg *m,
                      void *arg);

@@ -5,7 +5,8 @@
  * every step (long steps: at a sample of positions), and in 1-byte pieces,
  * each piece in its own guard_dup() buffer. The callbacks write a log
  * ("[status url|content-type|charset]" + body bytes + "{complete}") that must
- * be identical, with identical counters, for every split.
+ * be identical, with identical counters, for every split. The consumer
+ * declines bodies whose Content-Type is an image/ type.
  */
 #ifndef FW_TEST_HTTP_RIG_H
 #define FW_TEST_HTTP_RIG_H

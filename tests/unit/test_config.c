@@ -76,7 +76,7 @@ test_config_overrides_and_resolves_relative_paths(void)
 	CU_ASSERT_EQUAL(cfg->max_body, 1048576);
 	CU_ASSERT_EQUAL(cfg->br_memcap, 0);
 	CU_ASSERT_EQUAL(cfg->max_ratio, 500); /* untouched default */
-	CU_ASSERT_EQUAL(cfg->flows, 65536); /* untouched default */
+	CU_ASSERT_EQUAL(cfg->flows, 65536);   /* untouched default */
 	config_free(cfg);
 }
 

@@ -197,6 +197,32 @@ test_brotli_budget_serves_decoders_until_full_then_again(void)
 	http_brpool_free(bp);
 }
 
+static void
+test_declined_body_is_framed_not_decoded(void)
+{
+	static uint8_t z[4096], buf[8192];
+	struct counters c;
+	struct http_rig_step st[2];
+	size_t zn, len = 0;
+	char hdr[160];
+
+	zn = http_rig_compress(http_rig_feed_text, strlen(http_rig_feed_text), z, sizeof(z),
+	                       15 + 16);
+	snprintf(hdr, sizeof(hdr),
+	         "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Encoding: "
+	         "gzip\r\nContent-Length: %zu\r\n\r\n",
+	         zn);
+	http_rig_put_str(buf, &len, hdr);
+	http_rig_put(buf, &len, z, zn);
+	http_rig_put_str(buf, &len, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	st[0] = http_rig_req(GET_FEED GET_FEED);
+	st[1] = http_rig_rsp_bin(buf, len);
+	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "|image/png|]{1}[200 " FEED_URL "||]ok{1}",
+	               &c);
+	/* no inflate stream was taken for it */
+	CU_ASSERT_EQUAL(c.v[CNT_http_gzip], 0);
+}
+
 /* ---- the ratio limit: fed whole, not through the rig (the ratio depends on the pieces) ---- */
 
 struct sink {
@@ -204,11 +230,12 @@ struct sink {
 	int ends, complete;
 };
 
-static void
+static bool
 sink_begin(void *arg, const struct http_msg *m)
 {
 	(void)arg;
 	(void)m;
+	return true;
 }
 
 static void
@@ -333,6 +360,8 @@ main(void)
 	            test_brotli_over_the_budget_stops_and_is_counted);
 	CU_add_test(s, "brotli budget serves decoders until full, then again",
 	            test_brotli_budget_serves_decoders_until_full_then_again);
+	CU_add_test(s, "declined body is framed, not decoded",
+	            test_declined_body_is_framed_not_decoded);
 	CU_add_test(s, "gzip bomb stops at the ratio", test_gzip_bomb_stops_at_the_ratio);
 	CU_add_test(s, "brotli bomb stops at the ratio", test_brotli_bomb_stops_at_the_ratio);
 	CU_add_test(s, "small compressible feed is under the ratio floor",

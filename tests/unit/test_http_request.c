@@ -38,11 +38,12 @@ on_response(void *arg, const struct http_msg *m, bool has_body)
 	s->n++;
 }
 
-static void
+static bool
 ignore_begin(void *arg, const struct http_msg *m)
 {
 	(void)arg;
 	(void)m;
+	return true;
 }
 
 static void
