@@ -458,6 +458,34 @@ engine_from_cfg(void)
 }
 
 static void
+test_engine_max_body_parses_the_feed_up_to_the_cap(void)
+{
+	static const int order[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	struct engine *big = eng;
+	const size_t second = (size_t)(strstr(rss, "<item><title>Weather") - rss);
+
+	/* cut inside the second item: the first, closed before the cut, alerts */
+	cfg->max_body = second + 10;
+	eng = engine_from_cfg();
+	reset();
+	exchange(true, order, 10, 64);
+	CU_ASSERT_EQUAL(n_alerts, 1);
+	CU_ASSERT_EQUAL(c.v[CNT_feed_items], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_http_body_limit], 1);
+	engine_free(eng);
+	/* cut inside the first item: nothing to report */
+	cfg->max_body = second - 20;
+	eng = engine_from_cfg();
+	reset();
+	exchange(true, order, 10, 64);
+	CU_ASSERT_EQUAL(n_alerts, 0);
+	CU_ASSERT_EQUAL(c.v[CNT_http_body_limit], 1);
+	engine_free(eng);
+	cfg->max_body = 8u << 20;
+	eng = big;
+}
+
+static void
 test_engine_http_sessions_bounded_and_reused(void)
 {
 	static const int order[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
@@ -835,6 +863,8 @@ main(void)
 	            test_engine_parses_udp_datagrams_on_feed_ports_only);
 	CU_add_test(s, "document reports the file", test_engine_document_reports_the_file);
 	CU_add_test(s, "reports every http response", test_engine_reports_every_http_response);
+	CU_add_test(s, "max_body parses the feed up to the cap",
+	            test_engine_max_body_parses_the_feed_up_to_the_cap);
 	CU_add_test(s, "http sessions bounded and reused",
 	            test_engine_http_sessions_bounded_and_reused);
 	CU_add_test(s, "verify checksums drops bad packets",
