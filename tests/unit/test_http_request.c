@@ -204,6 +204,25 @@ test_te_and_cl_in_a_response_is_counted(void)
 	CU_ASSERT_EQUAL(c.v[CNT_http_te_cl_conflict], 1);
 }
 
+static void
+test_interim_responses_do_not_consume_the_request(void)
+{
+	struct counters c;
+	struct http_rig_step st[] = {
+		http_rig_req(GET_FEED "GET /2 HTTP/1.1\r\nHost: b\r\n\r\n"),
+		/* RFC 9110 §15.2: any number of 1xx precede the final response */
+		http_rig_rsp("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+		             "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+		             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+		             "HTTP/1.1 103 Early Hints\r\n\r\n"
+		             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nB"),
+	};
+
+	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]A{1}[200 http://b/2||]B{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_responses], 2);
+	CU_ASSERT_EQUAL(c.v[CNT_http_unpaired], 0);
+}
+
 int
 main(void)
 {
@@ -221,6 +240,8 @@ main(void)
 	CU_add_test(s, "unpaired response has no request fields",
 	            test_unpaired_response_has_no_request_fields);
 	CU_add_test(s, "TE and CL in a request is counted", test_te_and_cl_in_a_request_is_counted);
+	CU_add_test(s, "interim responses do not consume the request",
+	            test_interim_responses_do_not_consume_the_request);
 	CU_add_test(s, "TE and CL in a response is counted",
 	            test_te_and_cl_in_a_response_is_counted);
 	return guard_run_tests();
