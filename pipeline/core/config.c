@@ -45,6 +45,7 @@ static const struct key keys[] = {
 	{ "tcp.reasm_segments_per_stream", K_U32, OFF(ooo_segments_per_stream), 0, 1, 65535 },
 	{ "tcp.reasm_bytes_per_stream", K_U32, OFF(ooo_bytes_per_stream), 0, 1500, 1u << 30 },
 	{ "http.max_body", K_U64, OFF(max_body), 0, 1024, 1ull << 34 },
+	{ "http.max_header", K_U32, OFF(max_header), 0, 1024, 1u << 20 },
 	{ "http.max_ratio", K_U32, OFF(max_ratio), 0, 0, 1u << 20 },
 	{ "http.inflate_streams", K_U32, OFF(gzip_streams), 0, 1, 1u << 20 },
 	{ "http.br_memcap", K_U64, OFF(br_memcap), 0, 0, 1ull << 36 },
@@ -110,6 +111,7 @@ defaults(struct fw_config *cfg)
 	cfg->frag_timeout_s = 30;
 	cfg->max_body = 8ull << 20;
 	cfg->max_ratio = 500;
+	cfg->max_header = 16384;
 	cfg->br_memcap = 32ull << 20;
 	cfg->max_item = 128u << 10;
 	cfg->feed_parsers = 128;

@@ -44,6 +44,7 @@ struct fw_config {
 	uint32_t http_sessions; /* flows with payload parsed at once per worker */
 	uint32_t gzip_streams;  /* http.inflate_streams */
 	uint32_t max_ratio;     /* decoded / received bytes of a compressed body; 0: no limit */
+	uint32_t max_header;    /* bytes of one HTTP header block or trailer */
 	uint64_t br_memcap;     /* bytes for one worker's brotli decoders */
 	uint32_t alert_pool;
 	uint32_t alert_ring;

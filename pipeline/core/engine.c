@@ -624,6 +624,7 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	e->http_env.zpool = e->zpool;
 	e->http_env.brpool = e->brpool;
 	e->http_env.max_ratio = cfg->max_ratio;
+	e->http_env.max_header = cfg->max_header;
 	e->http_env.response = on_response;
 	e->http_env.body_begin = on_body_begin;
 	e->http_env.body_data = on_body_data;

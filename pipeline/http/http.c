@@ -557,7 +557,7 @@ rsp_byte(struct http_conn *h, const struct http_env *env, uint8_t c, void *arg)
 		}
 		hb = (d->flags & HF_JUNK) ? d->hdr_bytes : 0;
 		http_msg_reset(d, HS_RSP_PROBE);
-		/* after a junk line hdr_bytes keeps counting: junk is bounded by HTTP_MAX_HEADER */
+		/* after a junk line hdr_bytes keeps counting: junk is bounded by max_header */
 		d->hdr_bytes = hb;
 		h->status = 0;
 		h->encoding = HTTP_ENC_IDENTITY;
@@ -677,7 +677,7 @@ http_conn_data(struct http_conn *h, const struct http_env *env, bool from_client
 			p += http_body_frame(h, d, env, p, end, arg);
 			continue;
 		}
-		if (d->state != HS_START && ++d->hdr_bytes > HTTP_MAX_HEADER) {
+		if (d->state != HS_START && ++d->hdr_bytes > header_limit(env)) {
 			/* the start line and field section together */
 			if (from_client) {
 				req_dead(h, env, CNT_http_header_limit);

@@ -50,6 +50,11 @@ struct http_env {
 	struct counters *c;
 	uint64_t max_body; /* decoded bytes per response; the rest is cut (http_body_limit) */
 	/*
+	 * Bytes of one header block (start line included) or trailer section;
+	 * beyond, the direction is given up (http_header_limit). 0: 16 KiB.
+	 */
+	uint32_t max_header;
+	/*
 	 * Inflate streams for gzip/deflate bodies, from http_zpool_create().
 	 * A compressed body that finds it empty (or NULL) gets body_begin and
 	 * at once body_end(complete=false), nothing in between (counted as

@@ -829,7 +829,7 @@ http_body_frame(struct http_conn *h, struct http_dir *d, const struct http_env *
 		case HS_TRAILER_LINE:
 			/* RFC 9112 §7.1.2: trailer fields are skipped up to the empty line */
 			c = *p++;
-			if (++d->hdr_bytes > HTTP_MAX_HEADER) {
+			if (++d->hdr_bytes > header_limit(env)) {
 				http_bypass(h, env, CNT_http_header_limit, arg);
 				break;
 			}
@@ -844,7 +844,7 @@ http_body_frame(struct http_conn *h, struct http_dir *d, const struct http_env *
 		case HS_TRAILER_SKIP:
 			nl = memchr(p, '\n', (size_t)(end - p));
 			n = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p + 1);
-			if (n > (size_t)HTTP_MAX_HEADER - d->hdr_bytes) {
+			if (n > (size_t)header_limit(env) - d->hdr_bytes) {
 				http_bypass(h, env, CNT_http_header_limit, arg);
 				break;
 			}

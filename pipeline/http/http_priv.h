@@ -13,7 +13,7 @@
 #include "core/span.h"
 #include "http/http.h"
 
-#define HTTP_MAX_HEADER    16384 /* bytes of one header block (start line included) or trailer */
+#define HTTP_MAX_HEADER    16384 /* http_env.max_header when 0 */
 #define HTTP_MAX_CHUNK_EXT 4096  /* bytes of a chunk-size line after the size */
 #define HTTP_ZSLOT_ARENA   49152 /* zlib's inflate state and a 32 KiB window, with room to spare */
 
@@ -134,6 +134,13 @@ enum http_encoding {
 	HTTP_ENC_UNSUPPORTED, /* more codings than decoded: the bytes pass raw */
 	HTTP_ENC_BR,
 };
+
+/* Bytes one header block (start line included) or trailer section may take. */
+static inline uint32_t
+header_limit(const struct http_env *env)
+{
+	return env->max_header != 0 ? env->max_header : HTTP_MAX_HEADER;
+}
 
 /*
  * Deliver <n> bytes at <p> as body data of the response whose body was begun

@@ -115,6 +115,7 @@ http_rig_env(struct http_env *env, struct counters *c, struct http_zpool *zp, ui
 
 size_t http_rig_br_memcap = 8u << 20;
 uint32_t http_rig_max_ratio;
+uint32_t http_rig_max_header;
 
 /*
  * mode 0: whole steps; 1: each step split at <at>; 2: 1-byte pieces. One
@@ -135,6 +136,7 @@ http_rig_run_once(const struct http_rig_step *st, size_t n, uint64_t max_body, i
 	http_rig_env(&env, c, zp, max_body);
 	env.brpool = bp;
 	env.max_ratio = http_rig_max_ratio;
+	env.max_header = http_rig_max_header;
 	http_rig_reset(r);
 	for (i = 0; i < n; i++) {
 		if (st[i].close) {

@@ -39,6 +39,7 @@ struct http_rig_rec {
 /* Brotli budget (default 8 MiB) and http_env.max_ratio (default 0) of the runs. */
 extern size_t http_rig_br_memcap;
 extern uint32_t http_rig_max_ratio;
+extern uint32_t http_rig_max_header; /* http_env.max_header (default 0: 16 KiB) */
 
 /* The logs of the last check: whole-conversation run and the split that differed. */
 extern struct http_rig_rec http_rig_rec_a, http_rig_rec_b;

@@ -476,6 +476,29 @@ test_header_block_under_limit_is_parsed(void)
 }
 
 static void
+test_header_limit_is_configured(void)
+{
+	static uint8_t buf[8192];
+	struct counters c;
+	size_t len = 0;
+	struct http_rig_step st[2];
+
+	http_rig_put_str(buf, &len, "HTTP/1.1 200 OK\r\nX-Big: ");
+	memset(buf + len, 'a', 3000);
+	len += 3000;
+	http_rig_put_str(buf, &len, "\r\nContent-Length: 1\r\n\r\nX");
+	st[0] = http_rig_req(GET_FEED);
+	st[1] = http_rig_rsp_bin(buf, len);
+	http_rig_max_header = 2048;
+	http_rig_check(st, 2, 1 << 20, "", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_header_limit], 1);
+	http_rig_max_header = 4096;
+	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]X{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_header_limit], 0);
+	http_rig_max_header = 0;
+}
+
+static void
 test_not_http_request_still_reads_responses(void)
 {
 	static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03 };
@@ -808,6 +831,7 @@ main(void)
 	CU_add_test(s, "duplicate equal content-length accepted",
 	            test_duplicate_equal_content_length_is_accepted);
 	CU_add_test(s, "header block limit bypasses", test_header_block_limit_bypasses);
+	CU_add_test(s, "header limit is configured", test_header_limit_is_configured);
 	CU_add_test(s, "header block under limit is parsed",
 	            test_header_block_under_limit_is_parsed);
 	CU_add_test(s, "not-HTTP request still reads responses",
