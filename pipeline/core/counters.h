@@ -79,6 +79,7 @@
 	X(tcp_overlap_diff, "held bytes retransmitted with different content (first copy kept)")   \
 	X(tcp_gap, "holes skipped when a stream closed or overflowed")                             \
 	X(tcp_rst, "RST segments")                                                                 \
+	X(tcp_rst_signed, "RST segments with TCP-MD5/TCP-AO, ignored (unverifiable, injected?)")   \
 	/* http */                                                                                 \
 	X(http_requests, "HTTP requests parsed")                                                   \
 	X(http_sessions_full, "flows whose payload went unparsed: every HTTP session was in use")  \
@@ -95,7 +96,9 @@
 	X(http_pending_overflow, "pipelined requests beyond HTTP_MAX_PENDING (response unpaired)") \
 	X(http_upgrade, "connections that left HTTP/1.1 (101, CONNECT tunnel), bypassed")          \
 	X(http_gzip_pool_empty, "compressed bodies skipped: every inflate stream was busy")        \
-	X(http_gap, "connections bypassed after a TCP hole (framing lost)")                        \
+	X(http_gap, "TCP holes outside a known HTTP body: that direction's framing is lost")       \
+	X(http_gap_recovered, "TCP holes inside an HTTP body stepped over (that body incomplete)") \
+	X(http_reqline_lenient, "request lines read leniently (extra spaces, odd or cut version)") \
 	X(http_status_bad, "status lines without a valid status code (read as 200)")               \
 	X(http_rsp_junk, "junk lines before a status line, skipped")                               \
 	X(http_rsp_no_status, "responses without a status line, read as a body until close")       \

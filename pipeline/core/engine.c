@@ -461,8 +461,8 @@ on_stream_data(void *arg, struct span data)
 		return;
 	}
 	if (data.ptr == NULL) {
-		/* bytes were lost: what follows cannot be framed */
-		http_conn_gap(&f->app->http, &e->http_env, f->client == e->cur_dir, e);
+		/* bytes were lost: the HTTP framing steps over them where it can */
+		http_conn_gap(&f->app->http, &e->http_env, f->client == e->cur_dir, data.len, e);
 		return;
 	}
 	if (f->client < 0) {
@@ -670,6 +670,7 @@ tcp_packet(struct engine *e, const struct decoded *d, void *ref)
 	struct flow_key key;
 	struct engine_flow *f;
 	bool created = false;
+	uint8_t flags;
 	int dir;
 
 	flow_key_make(&key, d->src, d->dst, d->sport, d->dport, DECODE_TCP, d->is_ip6, &dir);
@@ -694,10 +695,20 @@ tcp_packet(struct engine *e, const struct decoded *d, void *ref)
 			f->client = (int8_t)!dir;
 		}
 	}
+	flags = d->tcp_flags;
+	if ((flags & DECODE_TH_RST) && (d->tcp_opts & DECODE_OPT_AUTH)) {
+		/*
+		 * A signed RST we cannot verify: a host without the key drops
+		 * it (Linux: TCPMD5Unexpected), so it ends nothing; an
+		 * injected RST carries one to fool monitors (Suricata #4710)
+		 */
+		counters_inc(e->c, CNT_tcp_rst_signed);
+		flags &= (uint8_t)~DECODE_TH_RST;
+	}
 	e->cur = f;
 	e->cur_key = flow_table_key(e->ft, f);
 	e->cur_dir = dir;
-	tcp_stream_segment(&f->dir[dir], &e->tcp_env, d->seq, d->tcp_flags, d->payload, ref,
+	tcp_stream_segment(&f->dir[dir], &e->tcp_env, d->seq, flags, d->payload, ref,
 	                   on_stream_data, on_stream_close, e);
 	if (f->closed == 3) {
 		counters_inc(e->c, CNT_flow_closed);

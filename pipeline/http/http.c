@@ -38,7 +38,7 @@ compose_url(struct http_conn *h, struct http_req_info *e)
 	if (cap > HTTP_MAX_URL) {
 		cap = HTTP_MAX_URL;
 	}
-	if (h->req_is_connect) {
+	if (h->req_is_connect && (h->target_len == 0 || u[0] != '/')) {
 		/* RFC 9110 §9.3.6: authority-form, not a resource */
 		e->form = HTTP_FORM_AUTHORITY;
 		return h->target_len;
@@ -192,12 +192,32 @@ req_headers_done(struct http_conn *h, const struct http_env *env)
 	}
 }
 
+/*
+ * Byte <c> (CR or LF) ends the request line of <d> (d->tok_len bytes of
+ * version read): a CR waits for its LF; then the header fields follow.
+ */
+static void
+req_line_end(const struct http_env *env, struct http_dir *d, uint8_t c)
+{
+	if (c == '\r') {
+		d->flags |= HF_RL_CR;
+		return;
+	}
+	if (d->tok_len != 8) {
+		d->flags |= HF_RL_ODD;
+	}
+	if (d->flags & HF_RL_ODD) {
+		counters_inc(env->c, CNT_http_reqline_lenient);
+	}
+	d->flags &= (uint16_t) ~(HF_RL_CR | HF_RL_ODD);
+	d->state = HS_HDR_LINE;
+}
+
 static void
 req_byte(struct http_conn *h, const struct http_env *env, uint8_t c)
 {
 	struct http_dir *d = &h->req;
 	enum hdr_rc rc;
-	int v;
 
 	switch (d->state) {
 	case HS_START:
@@ -230,9 +250,11 @@ req_byte(struct http_conn *h, const struct http_env *env, uint8_t c)
 		d->state = HS_TARGET;
 		return;
 	case HS_TARGET:
-		if (c == ' ') {
+		if (c == ' ' || c == '\t') {
 			if (d->tok_len == 0) {
-				break;
+				/* more whitespace before the target: skipped, as libhtp and zeek do */
+				d->flags |= HF_RL_ODD;
+				return;
 			}
 			h->target_abs = (h->target_len >= 7 &&
 			                 eq_ci(h->url_pool + h->pool_used, 7, "http://")) ||
@@ -240,6 +262,21 @@ req_byte(struct http_conn *h, const struct http_env *env, uint8_t c)
 			                 eq_ci(h->url_pool + h->pool_used, 8, "https://"));
 			d->state = HS_REQ_VERSION;
 			d->tok_len = 0;
+			return;
+		}
+		if ((c == '\r' || c == '\n') && h->target_len >= 5 &&
+		    memcmp(h->url_pool + h->pool_used, "HTTP/", 5) == 0) {
+			/*
+			 * "OPTIONS HTTP/1.1": the line ends after one token, and
+			 * it is a version, so the target is empty (zeek reads it
+			 * so). A line with a target and no version is HTTP/0.9,
+			 * which has no headers to frame: given up below.
+			 */
+			h->target_len = 0;
+			d->flags |= HF_RL_ODD;
+			d->state = HS_REQ_VERSION;
+			d->tok_len = 5;
+			req_line_end(env, d, c);
 			return;
 		}
 		if (c <= 0x20 || c == 0x7f) {
@@ -252,21 +289,45 @@ req_byte(struct http_conn *h, const struct http_env *env, uint8_t c)
 		}
 		return;
 	case HS_REQ_VERSION:
-		if (d->tok_len < 8) {
-			v = http_version_byte(d, c);
-			if (v < 0) {
+		/*
+		 * RFC 9112 §2.3: "HTTP/" DIGIT "." DIGIT. Read leniently, as
+		 * libhtp and zeek do: spaces before it, a cut or odd version
+		 * after "HTTP/" ("HTTP/1.", "HTTP/1.1 ") are accepted, counted.
+		 */
+		if (d->flags & HF_RL_CR) {
+			if (c != '\n') {
 				break;
 			}
+			req_line_end(env, d, c);
 			return;
 		}
-		if (c == '\r' && d->tok_len == 8) {
+		if (c == '\r' || c == '\n') {
+			if (d->tok_len < 5) {
+				break;
+			}
+			req_line_end(env, d, c);
+			return;
+		}
+		if (d->tok_len == 0 && (c == ' ' || c == '\t')) {
+			d->flags |= HF_RL_ODD;
+			return;
+		}
+		if (d->tok_len < 5) {
+			if (c != (uint8_t) "HTTP/"[d->tok_len]) {
+				break;
+			}
 			d->tok_len++;
 			return;
 		}
-		if (c != '\n') {
+		if (d->tok_len >= HTTP_MAX_VERSION) {
 			break;
 		}
-		d->state = HS_HDR_LINE;
+		/* exactly "1." DIGIT, or counted as odd */
+		if ((d->tok_len == 5 && c != '1') || (d->tok_len == 6 && c != '.') ||
+		    (d->tok_len == 7 && (c < '0' || c > '9')) || d->tok_len > 7) {
+			d->flags |= HF_RL_ODD;
+		}
+		d->tok_len++;
 		return;
 	default:
 		rc = http_hdr_byte(h, env, d, true, c);
@@ -715,12 +776,24 @@ http_conn_close(struct http_conn *h, const struct http_env *env, bool from_clien
 }
 
 void
-http_conn_gap(struct http_conn *h, const struct http_env *env, bool from_client, void *arg)
+http_conn_gap(struct http_conn *h, const struct http_env *env, bool from_client, uint64_t len,
+              void *arg)
 {
-	(void)from_client;
-	if (!h->bypass) {
-		http_bypass(h, env, CNT_http_gap, arg);
+	struct http_dir *d = from_client ? &h->req : &h->rsp;
+
+	if (h->bypass || d->state == HS_DEAD) {
+		return;
 	}
+	if (http_body_gap(h, d, env, len, arg)) {
+		counters_inc(env->c, CNT_http_gap_recovered);
+		return;
+	}
+	if (from_client) {
+		/* the requests' framing is lost; the responses are still read */
+		req_dead(h, env, CNT_http_gap);
+		return;
+	}
+	http_bypass(h, env, CNT_http_gap, arg);
 }
 
 void

@@ -115,11 +115,17 @@ void http_conn_data(struct http_conn *h, const struct http_env *env, bool from_c
 void http_conn_close(struct http_conn *h, const struct http_env *env, bool from_client, void *arg);
 
 /*
- * Bytes of direction <from_client> were lost (a TCP hole skipped). HTTP has
- * no way to find its framing again, so a body being read ends incomplete
- * and the connection goes to bypass (counted as http_gap).
+ * <len> bytes of direction <from_client> were lost (a TCP hole skipped).
+ * Inside a body whose end the framing knows (within Content-Length or the
+ * current chunk, or a body read until close), the framing carries on past
+ * the hole: the body ends incomplete at once (its later bytes are framed,
+ * not delivered) and the messages after it are read (http_gap_recovered).
+ * A hole in the client's direction anywhere else ends reading requests (the
+ * responses are still read, unpaired); in the server's direction anywhere
+ * else the framing is lost and the connection goes to bypass (http_gap).
  */
-void http_conn_gap(struct http_conn *h, const struct http_env *env, bool from_client, void *arg);
+void http_conn_gap(struct http_conn *h, const struct http_env *env, bool from_client, uint64_t len,
+                   void *arg);
 
 /*
  * Free what <h> holds without calling any callback: an inflate stream goes

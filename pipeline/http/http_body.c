@@ -868,6 +868,43 @@ http_body_frame(struct http_conn *h, struct http_dir *d, const struct http_env *
 	return (size_t)(p - start);
 }
 
+bool
+http_body_gap(struct http_conn *h, struct http_dir *d, const struct http_env *env, uint64_t len,
+              void *arg)
+{
+	const bool is_rsp = d == &h->rsp;
+
+	switch (d->state) {
+	case HS_BODY_LENGTH:
+	case HS_CHUNK_DATA:
+		if (len > d->remaining) {
+			/* the hole swallows framing (a chunk-size line, the next message) */
+			return false;
+		}
+		break;
+	case HS_BODY_CLOSE:
+		break;
+	default:
+		return false;
+	}
+	if (is_rsp && (h->body_flags & BF_ACTIVE)) {
+		/* the consumer cannot read across the hole: its body ends here */
+		http_body_finish(h, env, false, arg);
+	}
+	if (d->state == HS_BODY_CLOSE) {
+		return true;
+	}
+	d->remaining -= len;
+	if (d->remaining == 0) {
+		if (d->state == HS_CHUNK_DATA) {
+			d->state = HS_CHUNK_DATA_CR;
+		} else {
+			body_done(h, d, env, arg);
+		}
+	}
+	return true;
+}
+
 void
 http_body_enter(struct http_dir *d, enum http_state next, uint64_t length)
 {

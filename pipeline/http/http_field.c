@@ -427,22 +427,6 @@ http_hdr_byte(struct http_conn *h, const struct http_env *env, struct http_dir *
 	}
 }
 
-/*
- * "HTTP/1.x" (RFC 9112 §2.3, case-sensitive; only major version 1 is parsed
- * here). Returns 1 once all 8 bytes matched, 0 for more, -1 on mismatch.
- */
-int
-http_version_byte(struct http_dir *d, uint8_t c)
-{
-	static const char want[] = "HTTP/1.";
-	uint16_t i = d->tok_len++;
-
-	if (i < 7) {
-		return c == (uint8_t)want[i] ? 0 : -1;
-	}
-	return c >= '0' && c <= '9' ? 1 : -1;
-}
-
 /* Zeroes the per-message state of <d> and enters <state>. */
 void
 http_msg_reset(struct http_dir *d, uint8_t state)

@@ -49,7 +49,7 @@ enum http_state {
 	HS_DEAD, /* direction closed or no longer HTTP: bytes are ignored */
 };
 
-/* struct http_dir.flags bit of http_body.c (the field parser uses bits 0-9): a chunk-size was read */
+/* struct http_dir.flags bit of http_body.c (http.c and http_field.c use bits 0-11): a chunk-size was read */
 #define HF_CHUNK_SEEN 0x8000
 
 /* struct http_dir.flags */
@@ -63,6 +63,10 @@ enum http_state {
 #define HF_JUNK        0x0080 /* a junk line came before this status line */
 #define HF_STATUS_BAD  0x0100 /* the status code is not 3 digits */
 #define HF_NAME_OPEN   0x0200 /* a line held a field name and no colon: a fold may bring it */
+#define HF_RL_CR       0x0400 /* the request line's CR was read */
+#define HF_RL_ODD      0x0800 /* the request line was read leniently */
+
+#define HTTP_MAX_VERSION 16 /* bytes of a request line's version token */
 
 /* struct http_dir.sink: where the bytes of the current field value go */
 enum {
@@ -187,6 +191,15 @@ void http_body_finish(struct http_conn *h, const struct http_env *env, bool fram
  */
 void http_body_enter(struct http_dir *d, enum http_state next, uint64_t length);
 
+/*
+ * <len> bytes of direction <d> were lost. If they lie inside a body whose
+ * end is known (Content-Length, the current chunk, until close), the
+ * framing steps over them (a response body ends incomplete for the
+ * consumer, later bytes framed only) and true is returned; else false.
+ */
+bool http_body_gap(struct http_conn *h, struct http_dir *d, const struct http_env *env,
+                   uint64_t len, void *arg);
+
 /* Free the decoder state of <h> (its stream goes back to the pool), without callbacks. */
 void http_body_free(struct http_conn *h);
 
@@ -213,12 +226,6 @@ void http_zpool_put(struct z_stream_s *zs);
  */
 enum hdr_rc http_hdr_byte(struct http_conn *h, const struct http_env *env, struct http_dir *d,
                           bool is_req, uint8_t c);
-
-/*
- * "HTTP/1.x" (RFC 9112 §2.3), one byte at a time, d->tok_len counting:
- * 1 once all 8 bytes matched, 0 for more, -1 on mismatch.
- */
-int http_version_byte(struct http_dir *d, uint8_t c);
 
 /* Zero the per-message state of <d> and enter <state>. */
 void http_msg_reset(struct http_dir *d, uint8_t state);

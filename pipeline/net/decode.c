@@ -31,6 +31,8 @@
 #define TCPOPT_SACK_PERM 4
 #define TCPOPT_SACK      5
 #define TCPOPT_TS        8
+#define TCPOPT_MD5       19
+#define TCPOPT_AO        29
 #define TCP_WSCALE_MAX   14 /* RFC 7323 §2.3: larger shifts are used as 14 */
 
 /*
@@ -167,6 +169,12 @@ tcp_options(struct counters *c, const uint8_t *o, size_t n, struct decoded *out)
 		case TCPOPT_TS:
 			ok = ol == 10;
 			out->tcp_opts |= ok ? DECODE_OPT_TS : 0;
+			break;
+		case TCPOPT_MD5:
+		case TCPOPT_AO:
+			/* RFC 2385 §3.0: an 18-byte option; RFC 5925 §2.2: at least 4 */
+			ok = o[i] == TCPOPT_MD5 ? ol == 18 : ol >= 4;
+			out->tcp_opts |= ok ? DECODE_OPT_AUTH : 0;
 			break;
 		default:
 			ok = true;

@@ -62,6 +62,7 @@ enum decode_tunnel {
 #define DECODE_OPT_SACK_PERM 0x04
 #define DECODE_OPT_SACK      0x08
 #define DECODE_OPT_TS        0x10
+#define DECODE_OPT_AUTH      0x20 /* TCP-MD5 (RFC 2385) or TCP-AO (RFC 5925): signed segment */
 #define DECODE_OPT_BAD       0x80 /* the list was malformed: walked up to the bad option only */
 
 /* TCP flag bits as on the wire. */

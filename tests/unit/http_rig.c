@@ -143,6 +143,10 @@ http_rig_run_once(const struct http_rig_step *st, size_t n, uint64_t max_body, i
 			http_conn_close(h, &env, st[i].from_client, r);
 			continue;
 		}
+		if (st[i].data == NULL) {
+			http_conn_gap(h, &env, st[i].from_client, st[i].len, r);
+			continue;
+		}
 		if (mode == 0) {
 			http_rig_feed(h, &env, st[i].from_client, st[i].data, st[i].len, r);
 		} else if (mode == 1) {
@@ -228,6 +232,13 @@ struct http_rig_step
 http_rig_closed(bool from_client)
 {
 	struct http_rig_step st = { from_client, true, NULL, 0 };
+	return st;
+}
+
+struct http_rig_step
+http_rig_gap(bool from_client, size_t len)
+{
+	struct http_rig_step st = { from_client, false, NULL, len };
 	return st;
 }
 

@@ -22,8 +22,8 @@
 
 struct http_rig_step {
 	bool from_client;
-	bool close; /* close this direction instead of sending data */
-	const uint8_t *data;
+	bool close;          /* close this direction instead of sending data */
+	const uint8_t *data; /* NULL (and not close): <len> bytes were lost */
 	size_t len;
 };
 
@@ -74,6 +74,7 @@ struct http_rig_step http_rig_req(const char *s);
 struct http_rig_step http_rig_rsp(const char *s);
 struct http_rig_step http_rig_rsp_bin(const uint8_t *p, size_t n);
 struct http_rig_step http_rig_closed(bool from_client);
+struct http_rig_step http_rig_gap(bool from_client, size_t len);
 
 /* <in> compressed into <out>; <wbits>: 15 + 16 gzip, 15 zlib, -15 raw deflate. Returns the length. */
 size_t http_rig_compress(const void *in, size_t n, uint8_t *out, size_t cap, int wbits);

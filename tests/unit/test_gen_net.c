@@ -860,10 +860,21 @@ test_gen_net_lost_segment_hides_only_marked_items(void)
 			          strstr(docs[1].doc.adversity, "lose_one") != NULL ||
 			          strstr(docs[2].doc.adversity, "lose_one") != NULL);
 			for (d = 0; d < 3; d++) {
+				const bool lost_here =
+				        strstr(docs[d].doc.adversity, "lose_one") != NULL;
+
 				for (i = 0; i < N_ITEMS; i++) {
-					if (docs[d].items[i].undetectable) {
+					/*
+					 * the documents after the loss are marked too, but
+					 * feedwatch steps over a hole inside a body: only
+					 * the document the hole is in must hide them
+					 */
+					if (docs[d].items[i].undetectable && lost_here) {
 						marked++;
 						hidden += !was_seen(docs[d].items[i].id);
+						continue;
+					}
+					if (docs[d].items[i].undetectable) {
 						continue;
 					}
 					kept++;
@@ -879,7 +890,7 @@ test_gen_net_lost_segment_hides_only_marked_items(void)
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	/* a loss always hides something, and with Content-Length not everything */
-	CU_ASSERT(marked >= 5 * 12);
+	CU_ASSERT(marked >= 3 * 12);
 	CU_ASSERT(kept > 0);
 	/* and the loss is real: most of what is marked never reaches feedwatch */
 	CU_ASSERT(hidden > marked / 2);

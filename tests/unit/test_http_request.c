@@ -60,12 +60,11 @@ ignore_end(void *arg, bool complete)
 	(void)complete;
 }
 
-/* Feeds request <req> then a 204 response, byte by byte; what the response saw goes to <s>. */
+/* Feeds request <req> then response <rsp>, byte by byte; what the response saw goes to <s>. */
 static void
-exchange(const char *req, struct seen *s, struct counters *c)
+exchange_with(const char *req, const char *rsp, struct seen *s, struct counters *c)
 {
 	static struct http_conn h;
-	const char *rsp = "HTTP/1.1 204 No Content\r\n\r\n";
 	struct http_env env = { .c = c,
 		                .max_body = 1 << 20,
 		                .response = on_response,
@@ -90,6 +89,13 @@ exchange(const char *req, struct seen *s, struct counters *c)
 		guard_free(p);
 	}
 	http_conn_release(&h);
+}
+
+/* The same with a 204 response. */
+static void
+exchange(const char *req, struct seen *s, struct counters *c)
+{
+	exchange_with(req, "HTTP/1.1 204 No Content\r\n\r\n", s, c);
 }
 
 static void
@@ -148,6 +154,20 @@ test_connect_opens_a_tunnel_unreported(void)
 }
 
 static void
+test_connect_with_a_path_is_origin_form(void)
+{
+	struct seen s;
+	struct counters c;
+
+	/* not an authority: Host names the server, as for any origin-form target */
+	exchange_with("CONNECT / HTTP/1.1\r\nHost: www.example\r\n\r\n",
+	              "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", &s, &c);
+	CU_ASSERT_STRING_EQUAL(s.method, "CONNECT");
+	CU_ASSERT_STRING_EQUAL(s.host, "www.example");
+	CU_ASSERT_STRING_EQUAL(s.target, "/");
+}
+
+static void
 test_unknown_method_is_kept_as_sent(void)
 {
 	struct seen s;
@@ -157,6 +177,47 @@ test_unknown_method_is_kept_as_sent(void)
 	CU_ASSERT_STRING_EQUAL(s.method, "PROPFIND");
 	exchange("get /x HTTP/1.1\r\nHost: h\r\n\r\n", &s, &c);
 	CU_ASSERT_STRING_EQUAL(s.method, "get");
+}
+
+static void
+test_request_line_read_leniently(void)
+{
+	struct seen s;
+	struct counters c;
+
+	exchange("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &s, &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_reqline_lenient], 0);
+	/* a cut version, as zeek's methods.pcap sends it */
+	exchange("DELETE / HTTP/1.\r\nHost: h\r\n\r\n", &s, &c);
+	CU_ASSERT_STRING_EQUAL(s.method, "DELETE");
+	CU_ASSERT_STRING_EQUAL(s.target, "/");
+	CU_ASSERT_EQUAL(c.v[CNT_http_reqline_lenient], 1);
+	/* one token after the method, and it is a version: no target */
+	exchange("OPTIONS HTTP/1.1\r\nHost: h\r\n\r\n", &s, &c);
+	CU_ASSERT_STRING_EQUAL(s.method, "OPTIONS");
+	CU_ASSERT_STRING_EQUAL(s.target, "");
+	CU_ASSERT_STRING_EQUAL(s.host, "h");
+	/* runs of whitespace and a bare LF */
+	exchange("GET \t /a  HTTP/1.0 \nHost: h\n\n", &s, &c);
+	CU_ASSERT_STRING_EQUAL(s.target, "/a");
+	CU_ASSERT_EQUAL(c.v[CNT_http_reqline_lenient], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_http_bad_request], 0);
+}
+
+static void
+test_request_line_that_is_no_http_is_dropped(void)
+{
+	struct seen s;
+	struct counters c;
+
+	exchange("GET / FOO/1.1\r\nHost: h\r\n\r\n", &s, &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_bad_request], 1);
+	CU_ASSERT_STRING_EQUAL(s.method, "");
+	/* HTTP/0.9: no version, no header fields to frame */
+	exchange("GET /\r\n", &s, &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_bad_request], 1);
+	exchange("GET / HTTP/1.1x\rHost: h\r\n\r\n", &s, &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_bad_request], 1);
 }
 
 static void
@@ -223,6 +284,63 @@ test_interim_responses_do_not_consume_the_request(void)
 	CU_ASSERT_EQUAL(c.v[CNT_http_unpaired], 0);
 }
 
+static void
+test_gap_inside_a_body_is_stepped_over(void)
+{
+	struct counters c;
+	struct http_rig_step st[] = {
+		http_rig_req(GET_FEED GET_FEED GET_FEED),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
+		http_rig_gap(false, 4),
+		http_rig_rsp("hij"
+		             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nklm"),
+		http_rig_gap(false, 3),
+		http_rig_rsp(
+		        "\r\n2\r\nqr\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+	};
+
+	/* each gapped body ends incomplete at its hole; the responses after it are read */
+	http_rig_check(st, 6, 1 << 20,
+	               "[200 " FEED_URL "||]abc{0}[200 " FEED_URL "||]klm{0}[200 " FEED_URL
+	               "||]ok{1}",
+	               &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_gap_recovered], 2);
+	CU_ASSERT_EQUAL(c.v[CNT_http_gap], 0);
+}
+
+static void
+test_gap_across_framing_bypasses(void)
+{
+	struct counters c;
+	struct http_rig_step st[] = {
+		http_rig_req(GET_FEED GET_FEED),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab"),
+		/* the hole runs past the body into the next status line */
+		http_rig_gap(false, 8),
+		http_rig_rsp("200 OK\r\nContent-Length: 2\r\n\r\nok"),
+	};
+
+	http_rig_check(st, 4, 1 << 20, "[200 " FEED_URL "||]ab{0}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_gap], 1);
+}
+
+static void
+test_gap_in_requests_keeps_reading_responses(void)
+{
+	struct counters c;
+	struct http_rig_step st[] = {
+		http_rig_req(GET_FEED "GET /x"),
+		http_rig_gap(true, 5),
+		http_rig_req("HTTP/1.1\r\n\r\n"),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+		             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nB"),
+	};
+
+	/* the first request was read; the one cut by the hole is lost, its response unpaired */
+	http_rig_check(st, 4, 1 << 20, "[200 " FEED_URL "||]A{1}[200 ||]B{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_gap], 1);
+}
+
 int
 main(void)
 {
@@ -236,12 +354,21 @@ main(void)
 	CU_add_test(s, "request without Host keeps target, no URL",
 	            test_request_without_host_keeps_target_no_url);
 	CU_add_test(s, "CONNECT opens a tunnel", test_connect_opens_a_tunnel_unreported);
+	CU_add_test(s, "CONNECT with a path is origin-form",
+	            test_connect_with_a_path_is_origin_form);
 	CU_add_test(s, "unknown method is kept as sent", test_unknown_method_is_kept_as_sent);
+	CU_add_test(s, "request line read leniently", test_request_line_read_leniently);
+	CU_add_test(s, "request line that is no HTTP is dropped",
+	            test_request_line_that_is_no_http_is_dropped);
 	CU_add_test(s, "unpaired response has no request fields",
 	            test_unpaired_response_has_no_request_fields);
 	CU_add_test(s, "TE and CL in a request is counted", test_te_and_cl_in_a_request_is_counted);
 	CU_add_test(s, "interim responses do not consume the request",
 	            test_interim_responses_do_not_consume_the_request);
+	CU_add_test(s, "gap inside a body is stepped over", test_gap_inside_a_body_is_stepped_over);
+	CU_add_test(s, "gap across framing bypasses", test_gap_across_framing_bypasses);
+	CU_add_test(s, "gap in requests keeps reading responses",
+	            test_gap_in_requests_keeps_reading_responses);
 	CU_add_test(s, "TE and CL in a response is counted",
 	            test_te_and_cl_in_a_response_is_counted);
 	return guard_run_tests();
