@@ -602,6 +602,43 @@ status_line_end(struct http_conn *h, const struct http_env *env, struct http_dir
 	}
 }
 
+static void rsp_byte(struct http_conn *h, const struct http_env *env, uint8_t c, void *arg);
+
+/*
+ * After a hole that ran past a response body: bytes are skipped up to an
+ * "HTTP/" (any case) at the start of a line, which starts the next response,
+ * for at most max_header bytes.
+ */
+static void
+rsp_resync(struct http_conn *h, const struct http_env *env, uint8_t c, void *arg)
+{
+	struct http_dir *d = &h->rsp;
+	unsigned i;
+
+	if (++d->hdr_bytes > header_limit(env)) {
+		/* no status line within a header block's worth of bytes: lost for good */
+		http_bypass(h, env, CNT_http_gap, arg);
+		return;
+	}
+	if ((d->tok_len > 0 || (d->flags & HF_BOL)) &&
+	    to_lower(c) == (uint8_t) "http/"[d->tok_len]) {
+		if (++d->tok_len == 5) {
+			d->state = HS_START;
+			d->flags = 0;
+			for (i = 0; i < 5; i++) {
+				rsp_byte(h, env, (uint8_t) "HTTP/"[i], arg);
+			}
+		}
+		return;
+	}
+	d->tok_len = 0;
+	if (c == '\n') {
+		d->flags |= HF_BOL;
+	} else {
+		d->flags &= (uint16_t)~HF_BOL;
+	}
+}
+
 static void
 rsp_byte(struct http_conn *h, const struct http_env *env, uint8_t c, void *arg)
 {
@@ -611,6 +648,9 @@ rsp_byte(struct http_conn *h, const struct http_env *env, uint8_t c, void *arg)
 	size_t n;
 
 	switch (d->state) {
+	case HS_RSP_RESYNC:
+		rsp_resync(h, env, c, arg);
+		return;
 	case HS_START:
 		if (is_loose_ws(c) || c == '\r' || c == '\n') {
 			/* tolerated between responses, like RFC 9112 §2.2 for requests */
@@ -738,7 +778,8 @@ http_conn_data(struct http_conn *h, const struct http_env *env, bool from_client
 			p += http_body_frame(h, d, env, p, end, arg);
 			continue;
 		}
-		if (d->state != HS_START && ++d->hdr_bytes > header_limit(env)) {
+		if (d->state != HS_START && d->state != HS_RSP_RESYNC &&
+		    ++d->hdr_bytes > header_limit(env)) {
 			/* the start line and field section together */
 			if (from_client) {
 				req_dead(h, env, CNT_http_header_limit);

@@ -874,22 +874,41 @@ http_body_gap(struct http_conn *h, struct http_dir *d, const struct http_env *en
 {
 	const bool is_rsp = d == &h->rsp;
 
+	bool past = false;
+
 	switch (d->state) {
 	case HS_BODY_LENGTH:
 	case HS_CHUNK_DATA:
-		if (len > d->remaining) {
-			/* the hole swallows framing (a chunk-size line, the next message) */
-			return false;
-		}
+		/* a hole past the end swallows framing (a chunk-size line, the next message) */
+		past = len > d->remaining;
 		break;
 	case HS_BODY_CLOSE:
 		break;
 	default:
+		/* a chunk-size line or trailer: its framing is lost */
+		past = d->state > HS_BODY_LENGTH;
+		if (!past) {
+			return false;
+		}
+		break;
+	}
+	if (past && !is_rsp) {
 		return false;
 	}
 	if (is_rsp && (h->body_flags & BF_ACTIVE)) {
 		/* the consumer cannot read across the hole: its body ends here */
 		http_body_finish(h, env, false, arg);
+	}
+	if (past) {
+		/*
+		 * The response was paired when its headers were read, so the
+		 * next status line answers the next request: as libhtp does,
+		 * the parser looks for it
+		 */
+		d->state = HS_RSP_RESYNC;
+		d->tok_len = 0;
+		d->flags = HF_BOL;
+		return true;
 	}
 	if (d->state == HS_BODY_CLOSE) {
 		return true;

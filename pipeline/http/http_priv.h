@@ -36,7 +36,8 @@ enum http_state {
 	HS_HDR_SKIP,      /* a malformed field line, skipped to its end */
 	HS_HDR_FOLD,      /* whitespace at the start of a continuation line (obs-fold) */
 	HS_HDR_FOLD_NAME, /* a continuation line that may hold a framing field of its own */
-	HS_BODY_LENGTH,   /* body framing, in http_body.c */
+	HS_RSP_RESYNC,  /* after a hole past a body: skipping to the next "HTTP/" at a line start */
+	HS_BODY_LENGTH, /* body framing, in http_body.c */
 	HS_BODY_CLOSE,
 	HS_CHUNK_SIZE,
 	HS_CHUNK_EXT,
@@ -65,6 +66,7 @@ enum http_state {
 #define HF_NAME_OPEN   0x0200 /* a line held a field name and no colon: a fold may bring it */
 #define HF_RL_CR       0x0400 /* the request line's CR was read */
 #define HF_RL_ODD      0x0800 /* the request line was read leniently */
+#define HF_BOL         0x1000 /* HS_RSP_RESYNC: the next byte starts a line */
 
 #define HTTP_MAX_VERSION 16 /* bytes of a request line's version token */
 
@@ -195,7 +197,10 @@ void http_body_enter(struct http_dir *d, enum http_state next, uint64_t length);
  * <len> bytes of direction <d> were lost. If they lie inside a body whose
  * end is known (Content-Length, the current chunk, until close), the
  * framing steps over them (a response body ends incomplete for the
- * consumer, later bytes framed only) and true is returned; else false.
+ * consumer, later bytes framed only) and true is returned. A hole that
+ * runs past a response body (already paired with its request) ends it and
+ * the parser looks for the next status line (HS_RSP_RESYNC): true too.
+ * Else false.
  */
 bool http_body_gap(struct http_conn *h, struct http_dir *d, const struct http_env *env,
                    uint64_t len, void *arg);

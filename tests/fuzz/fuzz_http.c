@@ -1,6 +1,7 @@
 /*
  * Fuzz target: the HTTP stage, both directions, any bytes in any split. The
- * first byte picks the piece size and which direction each piece goes to.
+ * first byte picks the piece size, the second which direction each piece goes
+ * to; a piece that starts 0xff 0xfe is a TCP hole of its length instead.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -84,7 +85,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct span s = { copy, n };
 
 		memcpy(copy, data + off, n);
-		http_conn_data(h, &env, (dirs >> ((off / piece) % 8)) & 1, s, NULL);
+		if (n > 1 && copy[0] == 0xff && copy[1] == 0xfe) {
+			/* a piece marked so stands for a TCP hole of its length */
+			http_conn_gap(h, &env, (dirs >> ((off / piece) % 8)) & 1, n, NULL);
+		} else {
+			http_conn_data(h, &env, (dirs >> ((off / piece) % 8)) & 1, s, NULL);
+		}
 		free(copy);
 	}
 	http_conn_close(h, &env, false, NULL);

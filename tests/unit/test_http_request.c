@@ -309,18 +309,54 @@ test_gap_inside_a_body_is_stepped_over(void)
 }
 
 static void
-test_gap_across_framing_bypasses(void)
+test_gap_past_a_body_finds_the_next_status_line(void)
+{
+	struct counters c;
+	struct http_rig_step st[] = {
+		http_rig_req(GET_FEED "GET /2 HTTP/1.1\r\nHost: b\r\n\r\n"),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab"),
+		/* the hole runs past the body (suricata-verify http-gap-whole-body) */
+		http_rig_gap(false, 5),
+		http_rig_rsp(
+		        "\nxx HTTP/1.1 junk\r\nhTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+	};
+
+	/* the next status line at a line start answers the next request */
+	http_rig_check(st, 4, 1 << 20, "[200 " FEED_URL "||]ab{0}[200 http://b/2||]ok{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_gap_recovered], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_http_gap], 0);
+}
+
+static void
+test_gap_with_no_status_line_after_bypasses(void)
+{
+	static uint8_t junk[20000];
+	struct counters c;
+	struct http_rig_step st[4];
+
+	memset(junk, 'j', sizeof(junk));
+	st[0] = http_rig_req(GET_FEED GET_FEED);
+	st[1] = http_rig_rsp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n");
+	/* a hole in a chunk-size line, then no status line within a header block's size */
+	st[2] = http_rig_gap(false, 3);
+	st[3] = http_rig_rsp_bin(junk, sizeof(junk));
+	http_rig_check(st, 4, 1 << 20, "[200 " FEED_URL "||]ab{0}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_gap_recovered], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_http_gap], 1);
+}
+
+static void
+test_gap_before_a_response_bypasses(void)
 {
 	struct counters c;
 	struct http_rig_step st[] = {
 		http_rig_req(GET_FEED GET_FEED),
-		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab"),
-		/* the hole runs past the body into the next status line */
-		http_rig_gap(false, 8),
-		http_rig_rsp("200 OK\r\nContent-Length: 2\r\n\r\nok"),
+		/* a whole response may be gone: the next one cannot be paired safely */
+		http_rig_gap(false, 40),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
 	};
 
-	http_rig_check(st, 4, 1 << 20, "[200 " FEED_URL "||]ab{0}", &c);
+	http_rig_check(st, 3, 1 << 20, "", &c);
 	CU_ASSERT_EQUAL(c.v[CNT_http_gap], 1);
 }
 
@@ -366,7 +402,11 @@ main(void)
 	CU_add_test(s, "interim responses do not consume the request",
 	            test_interim_responses_do_not_consume_the_request);
 	CU_add_test(s, "gap inside a body is stepped over", test_gap_inside_a_body_is_stepped_over);
-	CU_add_test(s, "gap across framing bypasses", test_gap_across_framing_bypasses);
+	CU_add_test(s, "gap past a body finds the next status line",
+	            test_gap_past_a_body_finds_the_next_status_line);
+	CU_add_test(s, "gap with no status line after bypasses",
+	            test_gap_with_no_status_line_after_bypasses);
+	CU_add_test(s, "gap before a response bypasses", test_gap_before_a_response_bypasses);
 	CU_add_test(s, "gap in requests keeps reading responses",
 	            test_gap_in_requests_keeps_reading_responses);
 	CU_add_test(s, "TE and CL in a response is counted",
