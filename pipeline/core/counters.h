@@ -94,7 +94,10 @@
 	X(http_gzip_bad, "corrupt gzip or deflate bodies")                                         \
 	X(http_not_feed, "response bodies skipped because they are not feeds")                     \
 	X(http_pending_overflow, "pipelined requests beyond HTTP_MAX_PENDING (response unpaired)") \
-	X(http_upgrade, "connections that left HTTP/1.1 (101, CONNECT tunnel), bypassed")          \
+	X(http_upgrade, "connections that switched protocols (101), bypassed")                     \
+	X(http_connect_tunnel, "CONNECT tunnels opened (HTTP inside is read)")                     \
+	X(http_tunnel_opaque,                                                                      \
+	  "CONNECT tunnel directions that were not HTTP (TLS...), left unread")                    \
 	X(http_gzip_pool_empty, "compressed bodies skipped: every inflate stream was busy")        \
 	X(http_gap, "TCP holes outside a known HTTP body: that direction's framing is lost")       \
 	X(http_gap_recovered, "TCP holes inside an HTTP body stepped over (that body incomplete)") \

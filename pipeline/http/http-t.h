@@ -83,6 +83,7 @@ struct http_conn {
 	struct http_dir req;
 	bool req_is_head, req_is_connect, target_abs;
 	bool req_is_upgrade; /* the request being parsed carries Upgrade */
+	bool tunnel;         /* inside a CONNECT tunnel, no message read there yet */
 	uint8_t req_method_len;
 	char req_method[HTTP_MAX_METHOD]; /* method of the request being parsed */
 	uint16_t target_len;              /* target bytes stored at url_pool + pool_used */

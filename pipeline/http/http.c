@@ -163,6 +163,7 @@ req_headers_done(struct http_conn *h, const struct http_env *env)
 	struct http_dir *d = &h->req;
 
 	counters_inc(env->c, CNT_http_requests);
+	h->tunnel = false;
 	te_cl_conflict(env, d);
 	if (d->flags & HF_HAS_TE) {
 		/*
@@ -339,7 +340,7 @@ req_byte(struct http_conn *h, const struct http_env *env, uint8_t c)
 		}
 		break;
 	}
-	req_dead(h, env, CNT_http_bad_request);
+	req_dead(h, env, h->tunnel ? CNT_http_tunnel_opaque : CNT_http_bad_request);
 }
 
 /* ---- responses ---- */
@@ -489,8 +490,18 @@ rsp_headers_done(struct http_conn *h, const struct http_env *env, void *arg)
 	counters_inc(env->c, CNT_http_responses);
 	req = pair_head(h, env);
 	if (req != NULL && req->is_connect && h->status < 300) {
+		/*
+		 * RFC 9110 §9.3.6: the connection is now a tunnel. A proxy
+		 * client may speak plain HTTP through it (as Suricata reads
+		 * it): parsing starts over; TLS or anything else is left
+		 * unread at its first byte (http_tunnel_opaque)
+		 */
 		pair_pop(h);
-		http_bypass(h, env, CNT_http_upgrade, arg);
+		counters_inc(env->c, CNT_http_connect_tunnel);
+		http_msg_reset(&h->req, HS_START);
+		http_msg_reset(d, HS_START);
+		h->rsp_nobody = false;
+		h->tunnel = true;
 		return;
 	}
 	te_cl_conflict(env, d);
@@ -757,7 +768,7 @@ rsp_byte(struct http_conn *h, const struct http_env *env, uint8_t c, void *arg)
 		}
 		break;
 	}
-	http_bypass(h, env, CNT_http_bad_response, arg);
+	http_bypass(h, env, h->tunnel ? CNT_http_tunnel_opaque : CNT_http_bad_response, arg);
 }
 
 /* ---- entry points ---- */

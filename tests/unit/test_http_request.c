@@ -150,7 +150,43 @@ test_connect_opens_a_tunnel_unreported(void)
 	/* a 204 to CONNECT is a final 2xx: the tunnel starts and nothing is reported */
 	exchange("CONNECT feeds.example:443 HTTP/1.1\r\nHost: feeds.example:443\r\n\r\n", &s, &c);
 	CU_ASSERT_EQUAL(s.n, 0);
-	CU_ASSERT_EQUAL(c.v[CNT_http_upgrade], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_http_connect_tunnel], 1);
+}
+
+static void
+test_plain_http_inside_a_tunnel_is_read(void)
+{
+	struct counters c;
+	struct http_rig_step st[] = {
+		http_rig_req("CONNECT feeds.example:80 HTTP/1.1\r\nHost: feeds.example:80\r\n\r\n"),
+		http_rig_rsp("HTTP/1.1 200 Connection established\r\n\r\n"),
+		http_rig_req("GET /rss HTTP/1.1\r\nHost: feeds.example\r\n\r\n"),
+		http_rig_rsp("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+	};
+
+	/* suricata-verify http-connect-simple: the tunnel starts a new HTTP conversation */
+	http_rig_check(st, 4, 1 << 20, "[200 http://feeds.example/rss||]ok{1}", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_connect_tunnel], 1);
+	CU_ASSERT_EQUAL(c.v[CNT_http_requests], 2);
+}
+
+static void
+test_tls_inside_a_tunnel_is_left_unread(void)
+{
+	static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5 };
+	struct counters c;
+	struct http_rig_step st[] = {
+		http_rig_req(
+		        "CONNECT feeds.example:443 HTTP/1.1\r\nHost: feeds.example:443\r\n\r\n"),
+		http_rig_rsp("HTTP/1.1 200 Connection established\r\n\r\n"),
+		{ true, false, hello, sizeof(hello) },
+		http_rig_rsp_bin(hello, sizeof(hello)),
+	};
+
+	http_rig_check(st, 4, 1 << 20, "", &c);
+	CU_ASSERT_EQUAL(c.v[CNT_http_tunnel_opaque], 2);
+	CU_ASSERT_EQUAL(c.v[CNT_http_bad_request] + c.v[CNT_http_bad_response], 0);
+	CU_ASSERT_EQUAL(c.v[CNT_http_rsp_no_status], 0);
 }
 
 static void
@@ -390,6 +426,10 @@ main(void)
 	CU_add_test(s, "request without Host keeps target, no URL",
 	            test_request_without_host_keeps_target_no_url);
 	CU_add_test(s, "CONNECT opens a tunnel", test_connect_opens_a_tunnel_unreported);
+	CU_add_test(s, "plain HTTP inside a tunnel is read",
+	            test_plain_http_inside_a_tunnel_is_read);
+	CU_add_test(s, "TLS inside a tunnel is left unread",
+	            test_tls_inside_a_tunnel_is_left_unread);
 	CU_add_test(s, "CONNECT with a path is origin-form",
 	            test_connect_with_a_path_is_origin_form);
 	CU_add_test(s, "unknown method is kept as sent", test_unknown_method_is_kept_as_sent);
