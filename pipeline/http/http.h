@@ -75,6 +75,12 @@ struct http_env {
 	 */
 	uint32_t max_ratio;
 	/*
+	 * Optional: every final response, once its headers are read, before
+	 * body_begin; <has_body> as RFC 9112 §6.3 decides (not for HEAD, 204,
+	 * 304, or a length of 0).
+	 */
+	void (*response)(void *arg, const struct http_msg *m, bool has_body);
+	/*
 	 * Called for a final response that has a body (Content-Length > 0,
 	 * chunked, or until close), not for 1xx/204/304/HEAD responses. A
 	 * coding other than gzip/x-gzip/deflate/x-deflate/br/identity is not
@@ -86,12 +92,6 @@ struct http_env {
 	 * when it ends. Then body_data any number of times, then body_end
 	 * exactly once.
 	 */
-	/*
-	 * Optional: every final response, once its headers are read, before
-	 * body_begin; <has_body> as RFC 9112 §6.3 decides (not for HEAD, 204,
-	 * 304, or a length of 0).
-	 */
-	void (*response)(void *arg, const struct http_msg *m, bool has_body);
 	bool (*body_begin)(void *arg, const struct http_msg *m);
 	void (*body_data)(void *arg, struct span data); /* decoded body bytes */
 	void (*body_end)(void *arg, bool complete);     /* complete: framing said it ended */

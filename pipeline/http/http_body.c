@@ -674,6 +674,21 @@ body_done(struct http_conn *h, struct http_dir *d, const struct http_env *env, v
 	}
 }
 
+/* <n> bytes (at most d->remaining) of the body or chunk of <d> went by. */
+static void
+body_advance(struct http_conn *h, struct http_dir *d, const struct http_env *env, uint64_t n,
+             void *arg)
+{
+	d->remaining -= n;
+	if (d->remaining == 0) {
+		if (d->state == HS_CHUNK_DATA) {
+			d->state = HS_CHUNK_DATA_CR;
+		} else {
+			body_done(h, d, env, arg);
+		}
+	}
+}
+
 static int
 hex_value(uint8_t c)
 {
@@ -710,14 +725,7 @@ http_body_frame(struct http_conn *h, struct http_dir *d, const struct http_env *
 				deliver(h, env, p, n, arg);
 			}
 			p += n;
-			d->remaining -= n;
-			if (d->remaining == 0) {
-				if (d->state == HS_CHUNK_DATA) {
-					d->state = HS_CHUNK_DATA_CR;
-				} else {
-					body_done(h, d, env, arg);
-				}
-			}
+			body_advance(h, d, env, n, arg);
 			break;
 		case HS_BODY_CLOSE:
 			/* RFC 9112 §6.3 item 8: the body ends when the connection closes */
@@ -873,26 +881,14 @@ http_body_gap(struct http_conn *h, struct http_dir *d, const struct http_env *en
               void *arg)
 {
 	const bool is_rsp = d == &h->rsp;
+	const bool counted = d->state == HS_BODY_LENGTH || d->state == HS_CHUNK_DATA;
+	/*
+	 * Past the known end, or inside a chunk-size line or trailer, the hole
+	 * swallows framing; until close, every byte is body
+	 */
+	const bool past = counted ? len > d->remaining : d->state != HS_BODY_CLOSE;
 
-	bool past = false;
-
-	switch (d->state) {
-	case HS_BODY_LENGTH:
-	case HS_CHUNK_DATA:
-		/* a hole past the end swallows framing (a chunk-size line, the next message) */
-		past = len > d->remaining;
-		break;
-	case HS_BODY_CLOSE:
-		break;
-	default:
-		/* a chunk-size line or trailer: its framing is lost */
-		past = d->state > HS_BODY_LENGTH;
-		if (!past) {
-			return false;
-		}
-		break;
-	}
-	if (past && !is_rsp) {
+	if (d->state < HS_BODY_LENGTH || (past && !is_rsp)) {
 		return false;
 	}
 	if (is_rsp && (h->body_flags & BF_ACTIVE)) {
@@ -908,18 +904,8 @@ http_body_gap(struct http_conn *h, struct http_dir *d, const struct http_env *en
 		d->state = HS_RSP_RESYNC;
 		d->tok_len = 0;
 		d->flags = HF_BOL;
-		return true;
-	}
-	if (d->state == HS_BODY_CLOSE) {
-		return true;
-	}
-	d->remaining -= len;
-	if (d->remaining == 0) {
-		if (d->state == HS_CHUNK_DATA) {
-			d->state = HS_CHUNK_DATA_CR;
-		} else {
-			body_done(h, d, env, arg);
-		}
+	} else if (counted) {
+		body_advance(h, d, env, len, arg);
 	}
 	return true;
 }

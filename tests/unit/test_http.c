@@ -437,20 +437,31 @@ test_duplicate_equal_content_length_is_accepted(void)
 	CU_ASSERT_EQUAL(c.v[CNT_http_bad_response], 0);
 }
 
+/*
+ * A GET_FEED request and a response whose header block holds a field of
+ * <n> bytes, then the body "X"; the response is built in <buf> (static).
+ */
 static void
-test_header_block_limit_bypasses(void)
+big_header_exchange(size_t n, struct http_rig_step *st)
 {
 	static uint8_t buf[20000];
-	struct counters c;
 	size_t len = 0;
-	struct http_rig_step st[3];
 
 	http_rig_put_str(buf, &len, "HTTP/1.1 200 OK\r\nX-Big: ");
-	memset(buf + len, 'a', 17000);
-	len += 17000;
+	memset(buf + len, 'a', n);
+	len += n;
 	http_rig_put_str(buf, &len, "\r\nContent-Length: 1\r\n\r\nX");
 	st[0] = http_rig_req(GET_FEED);
 	st[1] = http_rig_rsp_bin(buf, len);
+}
+
+static void
+test_header_block_limit_bypasses(void)
+{
+	struct counters c;
+	struct http_rig_step st[3];
+
+	big_header_exchange(17000, st);
 	st[2] = http_rig_req("GET /more HTTP/1.1\r\nHost: example.com\r\n\r\n");
 	http_rig_check(st, 3, 1 << 20, "", &c);
 	CU_ASSERT_EQUAL(c.v[CNT_http_header_limit], 1);
@@ -460,17 +471,10 @@ test_header_block_limit_bypasses(void)
 static void
 test_header_block_under_limit_is_parsed(void)
 {
-	static uint8_t buf[20000];
 	struct counters c;
-	size_t len = 0;
 	struct http_rig_step st[2];
 
-	http_rig_put_str(buf, &len, "HTTP/1.1 200 OK\r\nX-Big: ");
-	memset(buf + len, 'a', 15000);
-	len += 15000;
-	http_rig_put_str(buf, &len, "\r\nContent-Length: 1\r\n\r\nX");
-	st[0] = http_rig_req(GET_FEED);
-	st[1] = http_rig_rsp_bin(buf, len);
+	big_header_exchange(15000, st);
 	http_rig_check(st, 2, 1 << 20, "[200 " FEED_URL "||]X{1}", &c);
 	CU_ASSERT_EQUAL(c.v[CNT_http_header_limit], 0);
 }
@@ -478,17 +482,10 @@ test_header_block_under_limit_is_parsed(void)
 static void
 test_header_limit_is_configured(void)
 {
-	static uint8_t buf[8192];
 	struct counters c;
-	size_t len = 0;
 	struct http_rig_step st[2];
 
-	http_rig_put_str(buf, &len, "HTTP/1.1 200 OK\r\nX-Big: ");
-	memset(buf + len, 'a', 3000);
-	len += 3000;
-	http_rig_put_str(buf, &len, "\r\nContent-Length: 1\r\n\r\nX");
-	st[0] = http_rig_req(GET_FEED);
-	st[1] = http_rig_rsp_bin(buf, len);
+	big_header_exchange(3000, st);
 	http_rig_max_header = 2048;
 	http_rig_check(st, 2, 1 << 20, "", &c);
 	CU_ASSERT_EQUAL(c.v[CNT_http_header_limit], 1);
