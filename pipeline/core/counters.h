@@ -138,6 +138,9 @@
 	X(match_hits_truncated, "hits beyond the per-alert limit")                                 \
 	X(match_scan_error, "Hyperscan scan errors")                                               \
 	X(match_item_truncated, "items whose text was cut at the scan buffer size")                \
+	X(match_hits_overflow, "hits beyond the per-item hit table (rules decided on the rest)")   \
+	X(match_dedup_suppressed, "repeats of an alerted item within dedup.window, not alerted")   \
+	X(match_dedup_evicted, "dedup entries evicted from a full bucket before their window")     \
 	/* alert */                                                                                \
 	X(alert_enqueued, "alert records handed to the writer")                                    \
 	X(alert_pool_empty, "alerts lost because the record pool was empty")                       \

@@ -23,6 +23,8 @@
 
 struct offline {
 	const struct offline_opts *o;
+	const struct wl_set *set;
+	struct wl_scratch *explain; /* --explain: a scratch of its own */
 	struct alert_rec rec;
 	uint64_t seq;
 	uint64_t items;
@@ -131,6 +133,24 @@ item_seen(void *arg, const struct feed_item *it, struct span url)
 	}
 	put(st, span_str("}}\n"));
 	fwrite(st->iline, 1, st->used, stdout);
+}
+
+static void
+explain_line(void *arg, unsigned int depth, bool held, const char *text)
+{
+	(void)arg;
+	printf("  %*s%s %s\n", (int)depth * 2, "", held ? "+" : "-", text);
+}
+
+/* --explain: the item, then each watchlist's rules and clauses, + held, - did not. */
+static void
+item_explain(void *arg, const struct wl_item *it)
+{
+	struct offline *st = arg;
+	struct span t = it->field[WL_FIELD_TITLE];
+
+	printf("item \"%.*s\"\n", (int)(t.len < 200 ? t.len : 200), (const char *)t.ptr);
+	wl_scan_explain(st->set, st->explain, it, explain_line, st);
 }
 
 /*
@@ -311,8 +331,10 @@ offline_main(const struct offline_opts *o, char *const *files, int n_files)
 	struct engine_ops ops = { .alert_get = get_rec,
 		                  .alert_submit = submit_rec,
 		                  .item_seen = item_seen };
+	struct wl_diags d = { 0 };
 	const char *wl_default;
-	char *err = NULL;
+	char *err = NULL, line[1400];
+	uint32_t k;
 	int i, rc = 1;
 
 	st = calloc(1, sizeof(*st));
@@ -342,11 +364,22 @@ offline_main(const struct offline_opts *o, char *const *files, int n_files)
 			goto fail;
 		}
 	} else {
-		set = o->n_wl_paths > 0 ? wl_set_load(o->wl_paths, o->n_wl_paths, &err)
-		                        : wl_set_load(&wl_default, 1, &err);
+		set = o->n_wl_paths > 0 ? wl_set_build(o->wl_paths, o->n_wl_paths, NULL, &d)
+		                        : wl_set_build(&wl_default, 1, NULL, &d);
+		for (k = 0; k < d.n; k++) {
+			fprintf(stderr, "%s\n", wl_diag_format(&d.v[k], line, sizeof(line)));
+		}
 		if (set == NULL) {
-			log_err("%s", err);
 			goto fail;
+		}
+		st->set = set;
+		if (o->explain) {
+			st->explain = wl_scratch_alloc(set);
+			if (st->explain == NULL) {
+				log_err("out of memory");
+				goto fail;
+			}
+			ops.item_scanned = item_explain;
 		}
 	}
 	e = engine_create(cfg, &ops, c);
@@ -366,6 +399,10 @@ offline_main(const struct offline_opts *o, char *const *files, int n_files)
 	         (unsigned long long)st->seq, n_files);
 fail:
 	engine_free(e);
+	if (st != NULL) {
+		wl_scratch_free(st->explain);
+	}
+	wl_diags_clear(&d);
 	wl_set_free(set);
 	config_free(cfg);
 	free(c);

@@ -13,9 +13,10 @@ struct offline_opts {
 	const char *config;          /* NULL: defaults */
 	const char *const *wl_paths; /* watchlist files or folders; none: the config's */
 	size_t n_wl_paths;
-	bool json;           /* NDJSON alert lines instead of the readable form */
-	bool items;          /* list every item as a JSON line instead of matching */
-	bool http;           /* list every HTTP response as a JSON line instead of matching */
+	bool json;    /* NDJSON alert lines instead of the readable form */
+	bool items;   /* list every item as a JSON line instead of matching */
+	bool http;    /* list every HTTP response as a JSON line instead of matching */
+	bool explain; /* before each item's alerts, why each watchlist did or did not match */
 	const char *charset; /* the transport charset to assume for documents, or NULL */
 };
 

@@ -50,13 +50,54 @@ struct wl_info {
 	const char *file;
 };
 
+/* One problem found in a watchlist file (or a note about the build). */
+struct wl_diag {
+	char *file;
+	uint32_t line, col; /* 1-based; 0 when the problem has no position */
+	bool warning;
+	char *msg;
+};
+
+/* Every problem a load found, in the order found. Zero-initialised is empty. */
+struct wl_diags {
+	struct wl_diag *v;
+	uint32_t n, cap;
+	uint32_t n_errors, n_warnings;
+};
+
+/* Appends one problem to <d> (may be NULL); returns -1 for an error, 0 for a warning. */
+int wl_diag_add(struct wl_diags *d, const char *file, uint32_t line, uint32_t col, bool warning,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Frees what <d> holds and empties it. */
+void wl_diags_clear(struct wl_diags *d);
+
+/* "file:line:col: error: msg" (or "warning: ...") of <dg> into <buf>. Returns <buf>. */
+const char *wl_diag_format(const struct wl_diag *dg, char *buf, size_t cap);
+
+struct wl_load_opts {
+	const char *cache_dir; /* compiled databases cached here; NULL: no cache */
+};
+
 /*
  * Load every watchlist named by <paths> (files, or directories whose *.yaml
  * and *.yml files are loaded in name order) and compile them into one set.
- * On error returns NULL and sets <*err> to a heap message
- * "file:line:col: reason" (the caller frees it). Control plane.
+ * Every error and warning goes to <d> (may be NULL); any error gives NULL.
+ * Control plane.
+ */
+struct wl_set *wl_set_build(const char *const *paths, size_t n_paths, const struct wl_load_opts *o,
+                            struct wl_diags *d);
+
+/*
+ * wl_set_build() without a cache, keeping only the first error: on error
+ * returns NULL and sets <*err> to a heap message "file:line:col: reason"
+ * (the caller frees it).
  */
 struct wl_set *wl_set_load(const char *const *paths, size_t n_paths, char **err);
+
+/* Whether the database came from the cache, and the seconds the build took. */
+bool wl_set_from_cache(const struct wl_set *set);
+double wl_set_compile_s(const struct wl_set *set);
 
 /* Frees <set>. Accepts NULL. */
 void wl_set_free(struct wl_set *set);
@@ -95,7 +136,7 @@ struct wl_hit {
 struct wl_match {
 	uint32_t wl_idx;
 	const struct wl_info *info;
-	const char *rule; /* the query that fired, NULL for plain terms */
+	const char *rule; /* the query that fired, "patterns", or the term that hit first */
 	uint32_t n_hits;
 	const struct wl_hit *hits; /* first hits in text order, at most WL_MAX_HITS */
 	uint32_t n_hits_dropped;   /* hits beyond WL_MAX_HITS */
@@ -111,6 +152,16 @@ typedef void wl_match_fn(void *arg, const struct wl_match *m);
  */
 int wl_scan(const struct wl_set *set, struct wl_scratch *s, const struct wl_item *item,
             struct counters *c, wl_match_fn *fn, void *arg);
+
+/*
+ * For analysts (feedwatch match --explain): scan <item> like wl_scan() and
+ * call <line> with one line of text per watchlist, rule and clause: whether
+ * it held and the hits (term, field, offset) behind it, whether or not
+ * anything alerted. <depth> indents. Control plane speed.
+ */
+typedef void wl_explain_fn(void *arg, unsigned int depth, bool held, const char *text);
+int wl_scan_explain(const struct wl_set *set, struct wl_scratch *s, const struct wl_item *item,
+                    wl_explain_fn *line, void *arg);
 
 /*
  * For benchmarks: the text wl_scan() hands Hyperscan for <item> (its fields

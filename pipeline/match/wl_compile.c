@@ -15,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#include "match/wl_cache.h"
 
 struct namelist {
 	char **v;
@@ -122,21 +126,10 @@ fail:
 	return rc;
 }
 
-static bool
-is_ascii(const char *s)
-{
-	for (; *s != 0; s++) {
-		if ((unsigned char)*s >= 0x80) {
-			return false;
-		}
-	}
-	return true;
-}
-
 /*
  * A literal as a Hyperscan expression: ASCII letters and digits stay, every
- * other ASCII byte becomes \xHH, and UTF-8 sequences stay raw (in UTF-8 mode
- * \xHH would mean the code point U+00HH, not a byte).
+ * other ASCII byte becomes \xHH, and bytes of UTF-8 sequences stay raw (the
+ * database is not in UTF-8 mode, so they are plain bytes to it).
  */
 static char *
 escape_literal(const char *s)
@@ -164,18 +157,19 @@ escape_literal(const char *s)
 	return out;
 }
 
+/*
+ * Folded text is scanned byte by byte: CASELESS folds ASCII, the fold has
+ * already lowered everything else, so literals need no UTF-8 mode. A regex
+ * keeps UTF-8 mode so that a quantifier applies to a whole character, and
+ * SOM so that a hit knows where it starts.
+ */
 static unsigned int
 term_flags(const struct wl_term *t)
 {
 	if (t->is_regex) {
-		/* SOM so a hit knows where it starts */
 		return HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST | (t->caseless ? HS_FLAG_CASELESS : 0);
 	}
-	if (!t->caseless) {
-		return 0; /* byte-exact; UTF-8 is self-synchronising so no UTF8 mode needed */
-	}
-	/* Hyperscan folds non-ASCII case in UTF-8 mode without UCP */
-	return is_ascii(t->expr) ? HS_FLAG_CASELESS : HS_FLAG_CASELESS | HS_FLAG_UTF8;
+	return t->caseless ? HS_FLAG_CASELESS : 0;
 }
 
 static uint64_t
@@ -189,15 +183,140 @@ hash_pat(const char *s, unsigned int flags)
 	return h;
 }
 
+int
+wl_diag_add(struct wl_diags *d, const char *file, uint32_t line, uint32_t col, bool warning,
+            const char *fmt, ...)
+{
+	struct wl_diag *dg;
+	va_list ap;
+	int rc = warning ? 0 : -1;
+
+	if (d == NULL) {
+		return rc;
+	}
+	if (d->n == d->cap) {
+		uint32_t cap = d->cap == 0 ? 16 : d->cap * 2;
+		struct wl_diag *nv = realloc(d->v, cap * sizeof(*nv));
+
+		if (nv == NULL) {
+			d->n_errors += !warning; /* the count still says it failed */
+			return rc;
+		}
+		d->v = nv;
+		d->cap = cap;
+	}
+	dg = &d->v[d->n];
+	dg->file = strdup(file != NULL ? file : "");
+	dg->line = line;
+	dg->col = col;
+	dg->warning = warning;
+	va_start(ap, fmt);
+	if (vasprintf(&dg->msg, fmt, ap) < 0) {
+		dg->msg = NULL;
+	}
+	va_end(ap);
+	if (dg->file == NULL || dg->msg == NULL) {
+		free(dg->file);
+		free(dg->msg);
+		d->n_errors += !warning;
+		return rc;
+	}
+	d->n++;
+	if (warning) {
+		d->n_warnings++;
+	} else {
+		d->n_errors++;
+	}
+	return rc;
+}
+
+void
+wl_diags_clear(struct wl_diags *d)
+{
+	uint32_t i;
+
+	if (d == NULL) {
+		return;
+	}
+	for (i = 0; i < d->n; i++) {
+		free(d->v[i].file);
+		free(d->v[i].msg);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+const char *
+wl_diag_format(const struct wl_diag *dg, char *buf, size_t cap)
+{
+	const char *kind = dg->warning ? "warning" : "error";
+
+	if (dg->line > 0) {
+		snprintf(buf, cap, "%s:%u:%u: %s: %s", dg->file, dg->line, dg->col, kind, dg->msg);
+	} else if (dg->file[0] != 0) {
+		snprintf(buf, cap, "%s: %s: %s", dg->file, kind, dg->msg);
+	} else {
+		snprintf(buf, cap, "%s: %s", kind, dg->msg);
+	}
+	return buf;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Every regex is checked on its own first (hs_expression_info only parses),
+ * so that `feedwatch check` reports each bad one at its position instead of
+ * the first the multi-pattern compile trips on.
+ */
+static int
+check_regexes(const struct wl_set *set, struct wl_diags *d)
+{
+	uint32_t i;
+	int rc = 0;
+
+	for (i = 0; i < set->n_terms; i++) {
+		const struct wl_term *t = set->terms[i];
+		hs_expr_info_t *info = NULL;
+		hs_compile_error_t *cerr = NULL;
+
+		if (!t->is_regex) {
+			continue;
+		}
+		if (hs_expression_info(t->expr, term_flags(t), &info, &cerr) != HS_SUCCESS) {
+			rc = wl_diag_add(d, set->defs[t->wl_idx].file, t->line, t->col, false,
+			                 "invalid regex '%s': %s", t->display,
+			                 cerr != NULL ? cerr->message : "rejected by Hyperscan");
+			hs_free_compile_error(cerr);
+			continue;
+		}
+		if (info->min_width == 0) {
+			rc = wl_diag_add(d, set->defs[t->wl_idx].file, t->line, t->col, false,
+			                 "regex '%s' can match empty text", t->display);
+		}
+		free(info);
+	}
+	return rc;
+}
+
 /* Builds set->fan and set->db from set->terms. */
 static int
-compile(struct wl_set *set, char **err)
+compile(struct wl_set *set, const struct wl_load_opts *o, struct wl_diags *d)
 {
 	char **exprs = NULL;
 	unsigned int *flags = NULL, *ids = NULL;
 	uint32_t *first = NULL, *term_pat = NULL, *slot = NULL, *fill = NULL;
 	hs_compile_error_t *cerr = NULL;
+	struct wl_cache_key key;
 	uint32_t i, p, n = set->n_terms, n_slots = 1;
+	const char *why = NULL;
+	char *cerrs = NULL;
 	int rc = -1;
 
 	while (n_slots < 2 * n) {
@@ -213,7 +332,7 @@ compile(struct wl_set *set, char **err)
 	set->fan = calloc(n, sizeof(*set->fan));
 	if (exprs == NULL || flags == NULL || ids == NULL || first == NULL || term_pat == NULL ||
 	    slot == NULL || set->fan_off == NULL || set->fan == NULL) {
-		err_set(err, "watchlists: out of memory");
+		wl_diag_add(d, "watchlists", 0, 0, false, "out of memory");
 		goto fail;
 	}
 	memset(slot, 0xff, n_slots * sizeof(*slot));
@@ -224,7 +343,7 @@ compile(struct wl_set *set, char **err)
 		uint64_t h;
 
 		if (e == NULL) {
-			err_set(err, "watchlists: out of memory");
+			wl_diag_add(d, "watchlists", 0, 0, false, "out of memory");
 			goto fail;
 		}
 		h = hash_pat(e, fl) & (n_slots - 1);
@@ -251,12 +370,21 @@ compile(struct wl_set *set, char **err)
 	}
 	fill = calloc(set->n_pats, sizeof(*fill));
 	if (fill == NULL) {
-		err_set(err, "watchlists: out of memory");
+		wl_diag_add(d, "watchlists", 0, 0, false, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
 		p = term_pat[i];
 		set->fan[set->fan_off[p] + fill[p]++] = i;
+	}
+	if (o != NULL && o->cache_dir != NULL) {
+		wl_cache_key_of((const char *const *)exprs, flags, ids, set->n_pats, HS_MODE_BLOCK,
+		                &key);
+		set->db = wl_cache_get(o->cache_dir, &key, &why);
+		if (set->db != NULL) {
+			set->from_cache = true;
+			goto built;
+		}
 	}
 	if (hs_compile_multi((const char *const *)exprs, flags, ids, set->n_pats, HS_MODE_BLOCK,
 	                     NULL, &set->db, &cerr) != HS_SUCCESS) {
@@ -264,16 +392,24 @@ compile(struct wl_set *set, char **err)
 		    (uint32_t)cerr->expression < set->n_pats) {
 			const struct wl_term *t = set->terms[first[cerr->expression]];
 
-			err_set(err, "%s:%u:%u: %s: %s", set->defs[t->wl_idx].file, t->line, t->col,
-			        t->is_regex ? "invalid regex" : "cannot compile term",
-			        cerr->message);
+			wl_diag_add(d, set->defs[t->wl_idx].file, t->line, t->col, false,
+			            "%s '%s': %s",
+			            t->is_regex ? "invalid regex" : "cannot compile term",
+			            t->display, cerr->message);
 		} else {
-			err_set(err, "watchlists: Hyperscan compile failed: %s",
-			        cerr != NULL ? cerr->message : "unknown error");
+			wl_diag_add(d, "watchlists", 0, 0, false, "Hyperscan compile failed: %s",
+			            cerr != NULL ? cerr->message : "unknown error");
 		}
 		set->db = NULL;
 		goto fail;
 	}
+	if (o != NULL && o->cache_dir != NULL &&
+	    wl_cache_put(o->cache_dir, &key, set->db, 8, &cerrs) != 0) {
+		wl_diag_add(d, o->cache_dir, 0, 0, true, "database not cached: %s",
+		            cerrs != NULL ? cerrs : "?");
+		free(cerrs);
+	}
+built:
 	if (hs_database_size(set->db, &set->db_bytes) != HS_SUCCESS) {
 		set->db_bytes = 0;
 	}
@@ -296,107 +432,176 @@ fail:
 }
 
 static int
-collect_files(const char *const *paths, size_t n_paths, struct namelist *files, char **err)
+collect_files(const char *const *paths, size_t n_paths, struct namelist *files, struct wl_diags *d)
 {
+	char *err = NULL;
 	size_t i;
 
 	for (i = 0; i < n_paths; i++) {
 		struct stat st;
 
 		if (stat(paths[i], &st) != 0) {
-			err_set(err, "%s: %s", paths[i], strerror(errno));
-			return -1;
+			return wl_diag_add(d, paths[i], 0, 0, false, "%s", strerror(errno));
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if (list_dir(paths[i], files, err) != 0) {
+			if (list_dir(paths[i], files, &err) != 0) {
+				wl_diag_add(d, paths[i], 0, 0, false, "%s",
+				            err != NULL ? err : "?");
+				free(err);
 				return -1;
 			}
 		} else if (namelist_add(files, strdup(paths[i])) != 0) {
-			err_set(err, "%s: out of memory", paths[i]);
-			return -1;
+			return wl_diag_add(d, paths[i], 0, 0, false, "out of memory");
 		}
 	}
 	return 0;
 }
 
 static int
-check_names(const struct wl_set *set, char **err)
+check_names(const struct wl_set *set, struct wl_diags *d)
 {
 	uint32_t i, j;
+	int rc = 0;
 
 	for (i = 1; i < set->n_defs; i++) {
 		const struct wl_def *b = &set->defs[i];
 
-		for (j = 0; j < i; j++) {
+		for (j = 0; j < i && b->name != NULL; j++) {
 			const struct wl_def *a = &set->defs[j];
 
-			if (strcmp(a->name, b->name) == 0) {
-				err_set(err,
-				        "%s:%u:%u: duplicate watchlist name '%s' (also in "
-				        "%s:%u:%u)",
-				        b->file, b->name_line, b->name_col, b->name, a->file,
-				        a->name_line, a->name_col);
-				return -1;
+			if (a->name != NULL && strcmp(a->name, b->name) == 0) {
+				rc = wl_diag_add(d, b->file, b->name_line, b->name_col, false,
+				                 "duplicate watchlist name '%s' (also in %s:%u:%u)",
+				                 b->name, a->file, a->name_line, a->name_col);
+				break;
 			}
 		}
+	}
+	return rc;
+}
+
+/* Links every def's terms and atoms into the set-wide arrays. */
+static int
+assemble(struct wl_set *set, struct wl_diags *d)
+{
+	uint32_t i, j, k, a;
+
+	for (i = 0; i < set->n_defs; i++) {
+		set->n_terms += set->defs[i].n_terms;
+		set->n_atoms += set->defs[i].n_atoms;
+		if (set->defs[i].n_atoms > set->max_atoms) {
+			set->max_atoms = set->defs[i].n_atoms;
+		}
+		if (set->defs[i].n_rules > set->max_rules) {
+			set->max_rules = set->defs[i].n_rules;
+		}
+		for (j = 0; j < set->defs[i].n_rules; j++) {
+			set->defs[i].needs_pos |= set->defs[i].rules[j].needs_pos;
+		}
+	}
+	set->terms = calloc(set->n_terms + 1, sizeof(*set->terms));
+	set->atoms = calloc(set->n_atoms + 1, sizeof(*set->atoms));
+	set->atom_wl = calloc(set->n_atoms + 1, sizeof(*set->atom_wl));
+	if (set->terms == NULL || set->atoms == NULL || set->atom_wl == NULL) {
+		return wl_diag_add(d, "watchlists", 0, 0, false, "out of memory");
+	}
+	for (i = 0, k = 0, a = 0; i < set->n_defs; i++) {
+		struct wl_def *def = &set->defs[i];
+
+		def->atom_base = a;
+		for (j = 0; j < def->n_atoms; j++) {
+			set->atoms[a + j] = &def->atoms[j];
+			set->atom_wl[a + j] = i;
+		}
+		for (j = 0; j < def->n_terms; j++) {
+			def->terms[j].wl_idx = i;
+			def->terms[j].atom += a;
+			set->terms[k++] = &def->terms[j];
+		}
+		a += def->n_atoms;
 	}
 	return 0;
 }
 
 struct wl_set *
-wl_set_load(const char *const *paths, size_t n_paths, char **err)
+wl_set_build(const char *const *paths, size_t n_paths, const struct wl_load_opts *o,
+             struct wl_diags *d)
 {
+	struct wl_diags own = { 0 };
 	struct namelist files = { 0 };
 	struct wl_set *set = NULL;
-	uint32_t i, j, k;
+	double t0 = now_s();
+	uint32_t i, errors0;
 
+	if (d == NULL) {
+		d = &own;
+	}
+	errors0 = d->n_errors;
 	if (hs_valid_platform() != HS_SUCCESS) {
-		err_set(err, "watchlists: this CPU lacks the instructions Hyperscan needs");
+		wl_diag_add(d, "watchlists", 0, 0, false,
+		            "this CPU lacks the instructions Hyperscan needs");
 		goto fail;
 	}
 	set = calloc(1, sizeof(*set));
-	if (set == NULL || collect_files(paths, n_paths, &files, err) != 0) {
-		if (set == NULL) {
-			err_set(err, "watchlists: out of memory");
-		}
+	if (set == NULL) {
+		wl_diag_add(d, "watchlists", 0, 0, false, "out of memory");
+		goto fail;
+	}
+	if (collect_files(paths, n_paths, &files, d) != 0) {
 		goto fail;
 	}
 	set->defs = calloc(files.n + 1, sizeof(*set->defs));
 	if (set->defs == NULL) {
-		err_set(err, "watchlists: out of memory");
+		wl_diag_add(d, "watchlists", 0, 0, false, "out of memory");
 		goto fail;
 	}
+	/* every file is read even after one fails, so all problems are reported */
 	for (i = 0; i < files.n; i++) {
-		if (wl_parse_file(files.v[i], &set->defs[i], err) != 0) {
-			wl_parse_def_clear(&set->defs[i]);
-			goto fail;
-		}
+		wl_parse_file(files.v[i], NULL, 0, &set->defs[i], d);
 		set->n_defs++;
-		set->n_terms += set->defs[i].n_terms;
 	}
-	if (check_names(set, err) != 0) {
+	check_names(set, d);
+	if (d->n_errors != errors0 || assemble(set, d) != 0) {
 		goto fail;
 	}
-	set->terms = calloc(set->n_terms + 1, sizeof(*set->terms));
-	if (set->terms == NULL) {
-		err_set(err, "watchlists: out of memory");
+	if (check_regexes(set, d) != 0 || d->n_errors != errors0) {
 		goto fail;
 	}
-	for (i = 0, k = 0; i < set->n_defs; i++) {
-		for (j = 0; j < set->defs[i].n_terms; j++) {
-			set->defs[i].terms[j].wl_idx = i;
-			set->terms[k++] = &set->defs[i].terms[j];
-		}
-	}
-	if (set->n_terms > 0 && compile(set, err) != 0) {
+	if (set->n_terms > 0 && compile(set, o, d) != 0) {
 		goto fail;
 	}
+	set->compile_s = now_s() - t0;
 	namelist_clear(&files);
+	wl_diags_clear(&own);
 	return set;
 fail:
 	namelist_clear(&files);
 	wl_set_free(set);
+	wl_diags_clear(&own);
 	return NULL;
+}
+
+struct wl_set *
+wl_set_load(const char *const *paths, size_t n_paths, char **err)
+{
+	struct wl_diags d = { 0 };
+	struct wl_set *set = wl_set_build(paths, n_paths, NULL, &d);
+	uint32_t i;
+
+	if (set == NULL) {
+		for (i = 0; i < d.n && d.v[i].warning; i++) {
+		}
+		if (i < d.n && d.v[i].line > 0) {
+			err_set(err, "%s:%u:%u: %s", d.v[i].file, d.v[i].line, d.v[i].col,
+			        d.v[i].msg);
+		} else if (i < d.n) {
+			err_set(err, "%s: %s", d.v[i].file, d.v[i].msg);
+		} else {
+			err_set(err, "watchlists: out of memory");
+		}
+	}
+	wl_diags_clear(&d);
+	return set;
 }
 
 void
@@ -411,6 +616,8 @@ wl_set_free(struct wl_set *set)
 	free(set->fan);
 	free(set->fan_off);
 	free(set->terms);
+	free(set->atoms);
+	free(set->atom_wl);
 	for (i = 0; i < set->n_defs; i++) {
 		wl_parse_def_clear(&set->defs[i]);
 	}
@@ -440,4 +647,16 @@ size_t
 wl_set_db_bytes(const struct wl_set *set)
 {
 	return set->db_bytes;
+}
+
+bool
+wl_set_from_cache(const struct wl_set *set)
+{
+	return set->from_cache;
+}
+
+double
+wl_set_compile_s(const struct wl_set *set)
+{
+	return set->compile_s;
 }

@@ -1,9 +1,13 @@
 /*
  * Watchlist YAML → struct wl_def. The libyaml document API keeps every
- * node's start mark, so each error names the exact file:line:col of the
+ * node's start mark, so each problem names the exact file:line:col of the
  * offending key or value (marks are 0-based in libyaml, 1-based here).
+ * Problems are collected, not returned one at a time: a bad term or query
+ * is reported and the next one is still read, so `feedwatch check` shows an
+ * analyst every mistake in one pass.
  */
-#include "match/match_priv.h"
+#include "match/wl_parse_priv.h"
+#include "match/wl_query.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,42 +18,54 @@
 #include <yaml.h>
 
 #define MAX_ENTITIES 4096
-
-struct entity {
-	const yaml_node_t *id;
-	const yaml_node_t *names; /* a sequence of scalars */
-};
-
-struct pctx {
-	const char *path;
-	yaml_document_t *doc;
-	struct wl_def *def;
-	char **err;
-	bool def_caseless;
-	bool def_whole_word;
-	struct entity *ents;
-	uint32_t n_ents;
-	uint32_t cap_terms;
-};
+#define MAX_LISTS    1024
 
 static const char *const severities[] = { "info", "low", "medium", "high", "critical" };
 
-/* Sets "path:line:col: message" at node <n>'s start mark; returns -1. */
-static int fail_at(const struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
 static int
-fail_at(const struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
+vdiag(const struct pctx *c, uint32_t line, uint32_t col, bool warning, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return wl_diag_add(c->d, c->path, line, col, warning, "%s", msg);
+}
+
+int
+pctx_fail(const struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vdiag(c, (uint32_t)n->start_mark.line + 1, (uint32_t)n->start_mark.column + 1, false,
+	           fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+pctx_warn(const struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vdiag(c, (uint32_t)n->start_mark.line + 1, (uint32_t)n->start_mark.column + 1, true, fmt,
+	      ap);
 	va_end(ap);
-	err_set(c->err, "%s:%zu:%zu: %s", c->path, n->start_mark.line + 1, n->start_mark.column + 1,
-	        msg);
-	return -1;
+	return 0;
+}
+
+int
+pctx_diag_at(const struct pctx *c, uint32_t line, uint32_t col, bool warning, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vdiag(c, line, col, warning, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static const yaml_node_t *
@@ -71,10 +87,10 @@ sval(const yaml_node_t *n)
 }
 
 static bool
-seq(const yaml_node_t *n, const char *what, const struct pctx *c, int *rc)
+seq(const struct pctx *c, const yaml_node_t *n, const char *what, int *rc)
 {
 	if (n->type != YAML_SEQUENCE_NODE) {
-		*rc = fail_at(c, n, "%s must be a list", what);
+		*rc = pctx_fail(c, n, "%s must be a list", what);
 		return false;
 	}
 	return true;
@@ -84,10 +100,10 @@ static int
 string_at(const struct pctx *c, const yaml_node_t *n, const char *what)
 {
 	if (!is_scalar(n)) {
-		return fail_at(c, n, "%s must be a string", what);
+		return pctx_fail(c, n, "%s must be a string", what);
 	}
 	if (memchr(n->data.scalar.value, 0, n->data.scalar.length) != NULL) {
-		return fail_at(c, n, "%s contains a NUL byte", what);
+		return pctx_fail(c, n, "%s contains a NUL byte", what);
 	}
 	return 0;
 }
@@ -98,7 +114,7 @@ parse_bool(const struct pctx *c, const yaml_node_t *n, const char *what, bool *o
 	const char *s;
 
 	if (!is_scalar(n)) {
-		return fail_at(c, n, "%s must be true or false", what);
+		return pctx_fail(c, n, "%s must be true or false", what);
 	}
 	s = sval(n);
 	if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0) {
@@ -109,10 +125,10 @@ parse_bool(const struct pctx *c, const yaml_node_t *n, const char *what, bool *o
 		*out = false;
 		return 0;
 	}
-	return fail_at(c, n, "%s must be true or false, not '%s'", what, s);
+	return pctx_fail(c, n, "%s must be true or false, not '%s'", what, s);
 }
 
-/* case / accents: "insensitive" → true. */
+/* case: "insensitive" → true. */
 static int
 parse_sensitivity(const struct pctx *c, const yaml_node_t *n, const char *what, bool *insens)
 {
@@ -124,9 +140,9 @@ parse_sensitivity(const struct pctx *c, const yaml_node_t *n, const char *what, 
 		*insens = false;
 		return 0;
 	}
-	return fail_at(c, n, "%s must be sensitive or insensitive%s%s%s", what,
-	               is_scalar(n) ? ", not '" : "", is_scalar(n) ? sval(n) : "",
-	               is_scalar(n) ? "'" : "");
+	return pctx_fail(c, n, "%s must be sensitive or insensitive%s%s%s", what,
+	                 is_scalar(n) ? ", not '" : "", is_scalar(n) ? sval(n) : "",
+	                 is_scalar(n) ? "'" : "");
 }
 
 static int
@@ -147,7 +163,7 @@ parse_field(const struct pctx *c, const yaml_node_t *n, uint8_t *scope)
 	size_t i;
 
 	if (!is_scalar(n)) {
-		return fail_at(c, n, "field must be a string");
+		return pctx_fail(c, n, "field must be a string");
 	}
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if (strcmp(sval(n), fields[i].name) == 0) {
@@ -155,266 +171,167 @@ parse_field(const struct pctx *c, const yaml_node_t *n, uint8_t *scope)
 			return 0;
 		}
 	}
-	return fail_at(c, n, "unknown field '%s' (title, body, author, category, url, host, any)",
-	               sval(n));
-}
-
-/*
- * Runs of ASCII whitespace become one space and the ends are trimmed: the
- * normalizer folds item text the same way, so a phrase matches across any
- * whitespace in the source. Returns a heap string, NULL on ENOMEM.
- */
-static char *
-fold_ws(const char *s, size_t len)
-{
-	char *out = malloc(len + 1);
-	size_t i, o = 0;
-	bool space = false;
-
-	if (out == NULL) {
-		return NULL;
-	}
-	for (i = 0; i < len; i++) {
-		char ch = s[i];
-
-		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' ||
-		    ch == '\v') {
-			space = o > 0;
-			continue;
-		}
-		if (space) {
-			out[o++] = ' ';
-			space = false;
-		}
-		out[o++] = ch;
-	}
-	out[o] = 0;
-	return out;
-}
-
-static struct wl_term *
-new_term(struct pctx *c)
-{
-	struct wl_def *d = c->def;
-	struct wl_term *t;
-
-	if (d->n_terms == c->cap_terms) {
-		uint32_t cap = c->cap_terms == 0 ? 16 : c->cap_terms * 2;
-		struct wl_term *nt = realloc(d->terms, cap * sizeof(*nt));
-
-		if (nt == NULL) {
-			return NULL;
-		}
-		d->terms = nt;
-		c->cap_terms = cap;
-	}
-	t = &d->terms[d->n_terms++];
-	memset(t, 0, sizeof(*t));
-	return t;
-}
-
-/*
- * Adds one literal term <text> (<len> bytes, not yet whitespace-folded)
- * reported as <display>, positioned at node <n>.
- */
-static int
-add_literal(struct pctx *c, const yaml_node_t *n, const char *display, const char *text, size_t len,
-            bool caseless, uint8_t scope, bool whole_word)
-{
-	struct wl_term *t;
-
-	if (memchr(text, 0, len) != NULL) {
-		return fail_at(c, n, "term contains a NUL byte");
-	}
-	t = new_term(c);
-	if (t == NULL) {
-		return fail_at(c, n, "out of memory");
-	}
-	t->line = (uint32_t)n->start_mark.line + 1;
-	t->col = (uint32_t)n->start_mark.column + 1;
-	t->display = strdup(display);
-	t->expr = fold_ws(text, len);
-	if (t->display == NULL || t->expr == NULL) {
-		return fail_at(c, n, "out of memory");
-	}
-	if (t->expr[0] == 0) {
-		return fail_at(c, n, "empty term");
-	}
-	t->len = (uint32_t)strlen(t->expr);
-	t->scope = scope;
-	t->whole_word = whole_word;
-	t->caseless = caseless;
-	return 0;
-}
-
-static const struct entity *
-find_entity(const struct pctx *c, const char *id)
-{
-	uint32_t i;
-
-	for (i = 0; i < c->n_ents; i++) {
-		if (strcmp(sval(c->ents[i].id), id) == 0) {
-			return &c->ents[i];
-		}
-	}
-	return NULL;
-}
-
-/* "@id": every name of the entity becomes a term reported under that name. */
-static int
-add_entity(struct pctx *c, const yaml_node_t *n, const char *ref, bool caseless, uint8_t scope,
-           bool whole_word)
-{
-	const struct entity *e = find_entity(c, ref + 1);
-	yaml_node_item_t *it;
-
-	if (e == NULL) {
-		return fail_at(c, n, "unknown entity '%s'", ref);
-	}
-	for (it = e->names->data.sequence.items.start; it < e->names->data.sequence.items.top;
-	     it++) {
-		const yaml_node_t *nm = node(c, *it);
-
-		if (add_literal(c, nm, sval(nm), sval(nm), nm->data.scalar.length, caseless, scope,
-		                whole_word) != 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-add_regex(struct pctx *c, const yaml_node_t *n, bool caseless, uint8_t scope, bool whole_word)
-{
-	struct wl_term *t;
-
-	if (string_at(c, n, "regex") != 0) {
-		return -1;
-	}
-	if (n->data.scalar.length == 0) {
-		return fail_at(c, n, "empty regex");
-	}
-	t = new_term(c);
-	if (t == NULL) {
-		return fail_at(c, n, "out of memory");
-	}
-	t->line = (uint32_t)n->start_mark.line + 1;
-	t->col = (uint32_t)n->start_mark.column + 1;
-	t->display = strdup(sval(n));
-	t->expr = strdup(sval(n));
-	if (t->display == NULL || t->expr == NULL) {
-		return fail_at(c, n, "out of memory");
-	}
-	t->is_regex = 1;
-	t->scope = scope;
-	t->whole_word = whole_word;
-	t->caseless = caseless;
-	return 0;
+	return pctx_fail(c, n, "unknown field '%s' (title, body, author, category, url, host, any)",
+	                 sval(n));
 }
 
 /* {text|regex: ..., field: ..., case: ..., whole_word: ...} */
 static int
-term_mapping(struct pctx *c, const yaml_node_t *n)
+term_mapping(struct pctx *c, const yaml_node_t *n, uint32_t atom)
 {
 	const yaml_node_t *text = NULL, *regex = NULL;
-	bool caseless = c->def_caseless, whole_word = c->def_whole_word, ww_set = false;
-	uint8_t scope = WL_SCOPE_ANY;
+	struct term_opts o = { c->def_caseless, c->def_whole_word, WL_SCOPE_ANY };
+	bool ww_set = false;
 	yaml_node_pair_t *p;
+	int bad = 0;
 
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		const yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
 		const char *key = is_scalar(k) ? sval(k) : "";
-		int rc = 0;
 
 		if (strcmp(key, "text") == 0 && text == NULL) {
 			text = v;
 		} else if (strcmp(key, "regex") == 0 && regex == NULL) {
 			regex = v;
 		} else if (strcmp(key, "field") == 0) {
-			rc = parse_field(c, v, &scope);
+			bad |= parse_field(c, v, &o.scope);
 		} else if (strcmp(key, "case") == 0) {
-			rc = parse_sensitivity(c, v, "case", &caseless);
+			bad |= parse_sensitivity(c, v, "case", &o.caseless);
 		} else if (strcmp(key, "whole_word") == 0) {
-			rc = parse_bool(c, v, "whole_word", &whole_word);
+			bad |= parse_bool(c, v, "whole_word", &o.whole_word);
 			ww_set = true;
 		} else if (strcmp(key, "text") == 0 || strcmp(key, "regex") == 0) {
-			rc = fail_at(c, k, "duplicate key '%s'", key);
+			bad |= pctx_fail(c, k, "duplicate key '%s'", key);
 		} else if (is_scalar(k)) {
-			rc = fail_at(c, k,
-			             "unknown term key '%s' (text, regex, field, case, whole_word)",
-			             key);
+			bad |= pctx_fail(
+			        c, k,
+			        "unknown term key '%s' (text, regex, field, case, whole_word)",
+			        key);
 		} else {
-			rc = fail_at(c, k, "term keys must be strings");
-		}
-		if (rc != 0) {
-			return -1;
+			bad |= pctx_fail(c, k, "term keys must be strings");
 		}
 	}
+	if (bad != 0) {
+		return -1;
+	}
 	if (text != NULL && regex != NULL) {
-		return fail_at(c, regex, "a term has either text or regex, not both");
+		return pctx_fail(c, regex, "a term has either text or regex, not both");
 	}
 	if (regex != NULL) {
 		/* a regex states its own boundaries unless whole_word is asked for */
-		return add_regex(c, regex, caseless, scope, ww_set && whole_word);
+		o.whole_word = ww_set && o.whole_word;
+		return rules_add_regex(c, regex, atom, &o);
 	}
 	if (text == NULL) {
-		return fail_at(c, n, "a term mapping needs text or regex");
+		return pctx_fail(c, n, "a term mapping needs text or regex");
 	}
 	if (string_at(c, text, "text") != 0) {
 		return -1;
 	}
-	if (sval(text)[0] == '@') {
-		return add_entity(c, text, sval(text), caseless, scope, whole_word);
+	return rules_add_term_string(c, text, atom, sval(text), &o);
+}
+
+static const char *
+term_label(const struct pctx *c, const yaml_node_t *n)
+{
+	yaml_node_pair_t *p;
+
+	if (is_scalar(n)) {
+		return sval(n);
 	}
-	return add_literal(c, text, sval(text), sval(text), text->data.scalar.length, caseless,
-	                   scope, whole_word);
+	if (n->type == YAML_MAPPING_NODE) {
+		for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			const yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+
+			if (is_scalar(k) && is_scalar(v) &&
+			    (strcmp(sval(k), "text") == 0 || strcmp(sval(k), "regex") == 0)) {
+				return sval(v);
+			}
+		}
+	}
+	return "?";
 }
 
 static int
 parse_terms(struct pctx *c, const yaml_node_t *list)
 {
+	struct term_opts o = { c->def_caseless, c->def_whole_word, WL_SCOPE_ANY };
 	yaml_node_item_t *it;
+	uint32_t rule, atom;
 	int rc = 0;
 
-	if (!seq(list, "terms", c, &rc)) {
+	if (!seq(c, list, "terms", &rc)) {
 		return rc;
+	}
+	rule = rules_new_rule(c, WL_RULE_TERMS, NULL, list);
+	if (rule == WL_NONE) {
+		return pctx_fail(c, list, "out of memory");
 	}
 	for (it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
 		const yaml_node_t *n = node(c, *it);
-		const char *s;
 
+		atom = rules_new_atom(c, rule, term_label(c, n), 0);
+		if (atom == WL_NONE) {
+			return pctx_fail(c, n, "out of memory");
+		}
 		if (n->type == YAML_MAPPING_NODE) {
-			rc = term_mapping(c, n);
+			rc |= term_mapping(c, n, atom);
 		} else if (string_at(c, n, "a term") != 0) {
 			rc = -1;
-		} else if ((s = sval(n))[0] == '@') {
-			rc = add_entity(c, n, s, c->def_caseless, WL_SCOPE_ANY, c->def_whole_word);
-		} else if (strncmp(s, "cs:", 3) == 0) {
-			rc = add_literal(c, n, s, s + 3, n->data.scalar.length - 3, false,
-			                 WL_SCOPE_ANY, c->def_whole_word);
 		} else {
-			rc = add_literal(c, n, s, s, n->data.scalar.length, c->def_caseless,
-			                 WL_SCOPE_ANY, c->def_whole_word);
-		}
-		if (rc != 0) {
-			return -1;
+			rc |= rules_add_term_string(c, n, atom, sval(n), &o);
 		}
 	}
-	return 0;
+	c->def->rules[rule].n_atoms = c->def->n_atoms - c->def->rules[rule].atom0;
+	return rc;
+}
+
+static const struct wl_entity *
+find_entity(const struct pctx *c, const char *id)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n_ents; i++) {
+		if (c->ents[i].id != NULL && strcmp(sval(c->ents[i].id), id) == 0) {
+			return &c->ents[i];
+		}
+	}
+	return NULL;
 }
 
 static int
-parse_entity(struct pctx *c, const yaml_node_t *n, struct entity *e)
+string_list(const struct pctx *c, const yaml_node_t *v, const char *what, bool nonempty)
 {
-	yaml_node_pair_t *p;
 	yaml_node_item_t *it;
 	int rc = 0;
 
-	if (n->type != YAML_MAPPING_NODE) {
-		return fail_at(c, n, "an entity must be a mapping {id: ..., names: [...]}");
+	if (!seq(c, v, what, &rc)) {
+		return rc;
 	}
-	e->id = NULL;
-	e->names = NULL;
+	if (nonempty && v->data.sequence.items.start == v->data.sequence.items.top) {
+		return pctx_fail(c, v, "%s needs at least one entry", what);
+	}
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *e = node(c, *it);
+
+		if (string_at(c, e, what) != 0) {
+			rc = -1;
+		} else if (e->data.scalar.length == 0) {
+			rc = pctx_fail(c, e, "empty entry in %s", what);
+		}
+	}
+	return rc;
+}
+
+static int
+parse_entity(struct pctx *c, const yaml_node_t *n, struct wl_entity *e)
+{
+	yaml_node_pair_t *p;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		return pctx_fail(c, n, "an entity must be a mapping {id: ..., names: [...]}");
+	}
+	memset(e, 0, sizeof(*e));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		const yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
 		const char *key = is_scalar(k) ? sval(k) : "";
@@ -423,38 +340,37 @@ parse_entity(struct pctx *c, const yaml_node_t *n, struct entity *e)
 			if (string_at(c, v, "entity id") != 0) {
 				return -1;
 			}
-			if (v->data.scalar.length == 0) {
-				return fail_at(c, v, "empty entity id");
+			if (v->data.scalar.length == 0 || strchr(sval(v), ' ') != NULL) {
+				return pctx_fail(c, v,
+				                 "an entity id is one word, like person/lavrov");
 			}
 			if (find_entity(c, sval(v)) != NULL) {
-				return fail_at(c, v, "duplicate entity '%s'", sval(v));
+				return pctx_fail(c, v, "duplicate entity '%s'", sval(v));
 			}
 			e->id = v;
 		} else if (strcmp(key, "names") == 0 && e->names == NULL) {
-			if (!seq(v, "names", c, &rc)) {
-				return rc;
-			}
-			if (v->data.sequence.items.start == v->data.sequence.items.top) {
-				return fail_at(c, v, "an entity needs at least one name");
-			}
-			for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-			     it++) {
-				if (string_at(c, node(c, *it), "a name") != 0) {
-					return -1;
-				}
+			if (string_list(c, v, "names", true) != 0) {
+				return -1;
 			}
 			e->names = v;
-		} else if (strcmp(key, "id") == 0 || strcmp(key, "names") == 0) {
-			return fail_at(c, k, "duplicate key '%s'", key);
+		} else if (strcmp(key, "exclude_context") == 0 && e->exclude == NULL) {
+			if (string_list(c, v, "exclude_context", true) != 0) {
+				return -1;
+			}
+			e->exclude = v;
+		} else if (strcmp(key, "id") == 0 || strcmp(key, "names") == 0 ||
+		           strcmp(key, "exclude_context") == 0) {
+			return pctx_fail(c, k, "duplicate key '%s'", key);
 		} else {
-			return fail_at(c, k, "unknown entity key '%s' (id, names)", key);
+			return pctx_fail(
+			        c, k, "unknown entity key '%s' (id, names, exclude_context)", key);
 		}
 	}
 	if (e->id == NULL) {
-		return fail_at(c, n, "an entity needs an id");
+		return pctx_fail(c, n, "an entity needs an id");
 	}
 	if (e->names == NULL) {
-		return fail_at(c, n, "entity '%s' needs names", sval(e->id));
+		return pctx_fail(c, n, "entity '%s' needs names", sval(e->id));
 	}
 	return 0;
 }
@@ -466,56 +382,127 @@ parse_entities(struct pctx *c, const yaml_node_t *list)
 	size_t n;
 	int rc = 0;
 
-	if (!seq(list, "entities", c, &rc)) {
+	if (!seq(c, list, "entities", &rc)) {
 		return rc;
 	}
 	n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
 	if (n > MAX_ENTITIES) {
-		return fail_at(c, list, "more than %d entities", MAX_ENTITIES);
+		return pctx_fail(c, list, "more than %d entities", MAX_ENTITIES);
 	}
 	c->ents = calloc(n + 1, sizeof(*c->ents));
 	if (c->ents == NULL) {
-		return fail_at(c, list, "out of memory");
+		return pctx_fail(c, list, "out of memory");
 	}
 	for (it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
-		if (parse_entity(c, node(c, *it), &c->ents[c->n_ents]) != 0) {
-			return -1;
+		struct wl_entity e;
+
+		/* a bad entity is reported and left out; references to it then fail too */
+		if (parse_entity(c, node(c, *it), &e) != 0) {
+			rc = -1;
+			continue;
 		}
-		c->n_ents++;
+		c->ents[c->n_ents++] = e;
 	}
-	return 0;
+	return rc;
+}
+
+/* lists: {name: [term, ...], ...} */
+static int
+parse_lists(struct pctx *c, const yaml_node_t *map)
+{
+	yaml_node_pair_t *p;
+	size_t n, i;
+	int rc = 0;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		return pctx_fail(c, map, "lists must be a mapping {name: [term, ...]}");
+	}
+	n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+	if (n > MAX_LISTS) {
+		return pctx_fail(c, map, "more than %d lists", MAX_LISTS);
+	}
+	c->lists = calloc(n + 1, sizeof(*c->lists));
+	if (c->lists == NULL) {
+		return pctx_fail(c, map, "out of memory");
+	}
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		bool dup = false;
+
+		if (string_at(c, k, "a list name") != 0) {
+			rc = -1;
+			continue;
+		}
+		for (i = 0; i < c->n_lists; i++) {
+			dup |= strcmp(sval(c->lists[i].name), sval(k)) == 0;
+		}
+		if (dup) {
+			rc = pctx_fail(c, k, "duplicate list '%s'", sval(k));
+			continue;
+		}
+		if (k->data.scalar.length == 0 || strchr(sval(k), ' ') != NULL) {
+			rc = pctx_fail(c, k, "a list name is one word");
+			continue;
+		}
+		if (string_list(c, v, "a list", true) != 0) {
+			rc = -1;
+			continue;
+		}
+		c->lists[c->n_lists].name = k;
+		c->lists[c->n_lists].items = v;
+		c->n_lists++;
+	}
+	return rc;
+}
+
+static int
+parse_queries(struct pctx *c, const yaml_node_t *list)
+{
+	yaml_node_item_t *it;
+	int rc = 0;
+
+	if (!seq(c, list, "queries", &rc)) {
+		return rc;
+	}
+	for (it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
+		rc |= rules_add_query(c, node(c, *it));
+	}
+	return rc;
 }
 
 static int
 parse_defaults(struct pctx *c, const yaml_node_t *n)
 {
 	yaml_node_pair_t *p;
-	bool accents_insens = true;
+	bool accents = true;
+	int rc = 0;
 
 	if (n->type != YAML_MAPPING_NODE) {
-		return fail_at(c, n, "defaults must be a mapping");
+		return pctx_fail(c, n, "defaults must be a mapping");
 	}
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		const yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
 		const char *key = is_scalar(k) ? sval(k) : "";
-		int rc;
 
 		if (strcmp(key, "case") == 0) {
-			rc = parse_sensitivity(c, v, "case", &c->def_caseless);
+			rc |= parse_sensitivity(c, v, "case", &c->def_caseless);
 		} else if (strcmp(key, "accents") == 0) {
-			/* accepted; folding accents is the normalizer's job (not yet) */
-			rc = parse_sensitivity(c, v, "accents", &accents_insens);
+			if (parse_sensitivity(c, v, "accents", &accents) != 0) {
+				rc = -1;
+			} else if (!accents) {
+				rc = pctx_fail(
+				        c, v,
+				        "accents: sensitive is not supported; write exact:\"...\" "
+				        "for a term whose accents and case must match");
+			}
 		} else if (strcmp(key, "whole_word") == 0) {
-			rc = parse_bool(c, v, "whole_word", &c->def_whole_word);
+			rc |= parse_bool(c, v, "whole_word", &c->def_whole_word);
 		} else {
-			rc = fail_at(c, k, "unknown defaults key '%s' (case, accents, whole_word)",
-			             key);
-		}
-		if (rc != 0) {
-			return -1;
+			rc = pctx_fail(
+			        c, k, "unknown defaults key '%s' (case, accents, whole_word)", key);
 		}
 	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -529,17 +516,17 @@ parse_name(struct pctx *c, const yaml_node_t *n)
 	}
 	s = sval(n);
 	if (s[0] == 0) {
-		return fail_at(c, n, "empty name");
+		return pctx_fail(c, n, "empty name");
 	}
 	for (i = 0; s[i] != 0; i++) {
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
 		      s[i] == '_' || s[i] == '-')) {
-			return fail_at(c, n, "invalid name '%s' (use a-z 0-9 . _ -)", s);
+			return pctx_fail(c, n, "invalid name '%s' (use a-z 0-9 . _ -)", s);
 		}
 	}
 	c->def->name = strdup(s);
 	if (c->def->name == NULL) {
-		return fail_at(c, n, "out of memory");
+		return pctx_fail(c, n, "out of memory");
 	}
 	c->def->name_line = (uint32_t)n->start_mark.line + 1;
 	c->def->name_col = (uint32_t)n->start_mark.column + 1;
@@ -552,7 +539,7 @@ parse_severity(struct pctx *c, const yaml_node_t *n)
 	size_t i;
 
 	if (!is_scalar(n)) {
-		return fail_at(c, n, "severity must be a string");
+		return pctx_fail(c, n, "severity must be a string");
 	}
 	for (i = 0; i < sizeof(severities) / sizeof(severities[0]); i++) {
 		if (strcmp(sval(n), severities[i]) == 0) {
@@ -560,7 +547,8 @@ parse_severity(struct pctx *c, const yaml_node_t *n)
 			return 0;
 		}
 	}
-	return fail_at(c, n, "unknown severity '%s' (info, low, medium, high, critical)", sval(n));
+	return pctx_fail(c, n, "unknown severity '%s' (info, low, medium, high, critical)",
+	                 sval(n));
 }
 
 static int
@@ -570,181 +558,214 @@ parse_tags(struct pctx *c, const yaml_node_t *list)
 	size_t n;
 	int rc = 0;
 
-	if (!seq(list, "tags", c, &rc)) {
+	if (!seq(c, list, "tags", &rc)) {
 		return rc;
 	}
 	n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
 	c->def->tags = calloc(n + 1, sizeof(char *));
 	if (c->def->tags == NULL) {
-		return fail_at(c, list, "out of memory");
+		return pctx_fail(c, list, "out of memory");
 	}
 	for (it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
 		const yaml_node_t *t = node(c, *it);
 
 		if (string_at(c, t, "a tag") != 0) {
-			return -1;
+			rc = -1;
+			continue;
 		}
 		if (t->data.scalar.length == 0) {
-			return fail_at(c, t, "empty tag");
+			rc = pctx_fail(c, t, "empty tag");
+			continue;
 		}
 		c->def->tags[c->def->info.n_tags] = strdup(sval(t));
 		if (c->def->tags[c->def->info.n_tags] == NULL) {
-			return fail_at(c, t, "out of memory");
+			return pctx_fail(c, t, "out of memory");
 		}
 		c->def->info.n_tags++;
 	}
-	return 0;
+	return rc;
 }
 
-enum top_key { K_NAME, K_SEVERITY, K_TAGS, K_DEFAULTS, K_ENTITIES, K_TERMS, K__MAX };
+enum top_key {
+	K_NAME,
+	K_SEVERITY,
+	K_TAGS,
+	K_DEFAULTS,
+	K_ENTITIES,
+	K_LISTS,
+	K_TERMS,
+	K_QUERIES,
+	K_PATTERNS,
+	K_THRESHOLD,
+	K__MAX
+};
 
 static int
 parse_root(struct pctx *c, const yaml_node_t *root)
 {
-	static const char *const keys[K__MAX] = { "name",     "severity", "tags",
-		                                  "defaults", "entities", "terms" };
+	static const char *const keys[K__MAX] = { "name",     "severity", "tags",  "defaults",
+		                                  "entities", "lists",    "terms", "queries",
+		                                  "patterns", "threshold" };
 	const yaml_node_t *val[K__MAX] = { NULL };
 	yaml_node_pair_t *p;
-	int i;
+	int i, rc = 0;
 
 	if (root->type != YAML_MAPPING_NODE) {
-		return fail_at(c, root, "a watchlist must be a mapping (name: ..., terms: ...)");
+		return pctx_fail(c, root, "a watchlist must be a mapping (name: ..., terms: ...)");
 	}
 	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
 		const yaml_node_t *k = node(c, p->key);
 		const char *key;
 
 		if (!is_scalar(k)) {
-			return fail_at(c, k, "keys must be strings");
+			rc = pctx_fail(c, k, "keys must be strings");
+			continue;
 		}
 		key = sval(k);
-		if (strcmp(key, "queries") == 0 || strcmp(key, "patterns") == 0) {
-			return fail_at(c, k, "%s are not supported yet", key);
-		}
 		for (i = 0; i < K__MAX; i++) {
 			if (strcmp(key, keys[i]) == 0) {
 				break;
 			}
 		}
 		if (i == K__MAX) {
-			return fail_at(
+			rc = pctx_fail(
 			        c, k,
 			        "unknown key '%s' (name, severity, tags, defaults, entities, "
-			        "terms)",
+			        "lists, terms, queries, patterns, threshold)",
 			        key);
+			continue;
 		}
 		if (val[i] != NULL) {
-			return fail_at(c, k, "duplicate key '%s'", key);
+			rc = pctx_fail(c, k, "duplicate key '%s'", key);
+			continue;
 		}
 		val[i] = node(c, p->value);
 	}
 	if (val[K_NAME] == NULL) {
-		return fail_at(c, root, "missing name");
+		rc = pctx_fail(c, root, "missing name");
+	} else {
+		rc |= parse_name(c, val[K_NAME]);
 	}
-	if (parse_name(c, val[K_NAME]) != 0) {
-		return -1;
+	if (val[K_SEVERITY] != NULL) {
+		rc |= parse_severity(c, val[K_SEVERITY]);
 	}
-	if (val[K_SEVERITY] != NULL && parse_severity(c, val[K_SEVERITY]) != 0) {
-		return -1;
+	if (val[K_TAGS] != NULL) {
+		rc |= parse_tags(c, val[K_TAGS]);
 	}
-	if (val[K_TAGS] != NULL && parse_tags(c, val[K_TAGS]) != 0) {
-		return -1;
+	if (val[K_DEFAULTS] != NULL) {
+		rc |= parse_defaults(c, val[K_DEFAULTS]);
 	}
-	if (val[K_DEFAULTS] != NULL && parse_defaults(c, val[K_DEFAULTS]) != 0) {
-		return -1;
+	/* entities and lists first so that terms and queries may refer to them */
+	if (val[K_ENTITIES] != NULL) {
+		rc |= parse_entities(c, val[K_ENTITIES]);
 	}
-	/* entities first so a term may refer to one declared further down */
-	if (val[K_ENTITIES] != NULL && parse_entities(c, val[K_ENTITIES]) != 0) {
-		return -1;
+	if (val[K_LISTS] != NULL) {
+		rc |= parse_lists(c, val[K_LISTS]);
 	}
-	if (val[K_TERMS] != NULL && parse_terms(c, val[K_TERMS]) != 0) {
-		return -1;
+	if (val[K_TERMS] != NULL) {
+		rc |= parse_terms(c, val[K_TERMS]);
 	}
-	return 0;
+	if (val[K_QUERIES] != NULL) {
+		rc |= parse_queries(c, val[K_QUERIES]);
+	}
+	if (val[K_PATTERNS] != NULL) {
+		rc |= rules_add_patterns(c, val[K_PATTERNS], val[K_THRESHOLD]);
+	} else if (val[K_THRESHOLD] != NULL) {
+		rc = pctx_fail(c, val[K_THRESHOLD], "threshold without patterns");
+	}
+	if (rc == 0 && c->def->n_rules == 0) {
+		pctx_warn(c, root,
+		          "watchlist '%s' has no terms, queries or patterns: it never alerts",
+		          c->def->name != NULL ? c->def->name : "?");
+	}
+	return rc;
 }
 
 static void
-yaml_error(const char *path, const yaml_parser_t *parser, char **err)
+yaml_error(const char *path, const yaml_parser_t *parser, struct wl_diags *d)
 {
 	if (parser->context != NULL) {
-		err_set(err, "%s:%zu:%zu: %s (%s at %zu:%zu)", path, parser->problem_mark.line + 1,
-		        parser->problem_mark.column + 1,
-		        parser->problem != NULL ? parser->problem : "YAML error", parser->context,
-		        parser->context_mark.line + 1, parser->context_mark.column + 1);
+		wl_diag_add(d, path, (uint32_t)parser->problem_mark.line + 1,
+		            (uint32_t)parser->problem_mark.column + 1, false, "%s (%s at %zu:%zu)",
+		            parser->problem != NULL ? parser->problem : "YAML error",
+		            parser->context, parser->context_mark.line + 1,
+		            parser->context_mark.column + 1);
 		return;
 	}
-	err_set(err, "%s:%zu:%zu: %s", path, parser->problem_mark.line + 1,
-	        parser->problem_mark.column + 1,
-	        parser->problem != NULL ? parser->problem : "YAML error");
+	wl_diag_add(d, path, (uint32_t)parser->problem_mark.line + 1,
+	            (uint32_t)parser->problem_mark.column + 1, false, "%s",
+	            parser->problem != NULL ? parser->problem : "YAML error");
 }
 
 int
-wl_parse_file(const char *path, struct wl_def *def, char **err)
+wl_parse_file(const char *path, const uint8_t *buf, size_t len, struct wl_def *def,
+              struct wl_diags *d)
 {
 	struct pctx c = {
-		.path = path, .def = def, .err = err, .def_caseless = true, .def_whole_word = true
+		.path = path, .def = def, .d = d, .def_caseless = true, .def_whole_word = true
 	};
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
 	bool parser_ok = false, doc_ok = false;
 	const yaml_node_t *root;
+	uint32_t errors0 = d->n_errors;
 	FILE *f = NULL;
-	uint32_t i;
 	int rc = -1;
 
 	def->info.severity = "medium";
 	def->file = strdup(path);
 	if (def->file == NULL) {
-		err_set(err, "%s: out of memory", path);
+		wl_diag_add(d, path, 0, 0, false, "out of memory");
 		goto fail;
 	}
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		err_set(err, "%s: %s", path, strerror(errno));
-		goto fail;
+	if (buf == NULL) {
+		f = fopen(path, "rb");
+		if (f == NULL) {
+			wl_diag_add(d, path, 0, 0, false, "%s", strerror(errno));
+			goto fail;
+		}
 	}
 	if (yaml_parser_initialize(&parser) == 0) {
-		err_set(err, "%s: out of memory", path);
+		wl_diag_add(d, path, 0, 0, false, "out of memory");
 		goto fail;
 	}
 	parser_ok = true;
-	yaml_parser_set_input_file(&parser, f);
+	if (f != NULL) {
+		yaml_parser_set_input_file(&parser, f);
+	} else {
+		yaml_parser_set_input_string(&parser, buf, len);
+	}
 	if (yaml_parser_load(&parser, &doc) == 0) {
-		yaml_error(path, &parser, err);
+		yaml_error(path, &parser, d);
 		goto fail;
 	}
 	doc_ok = true;
 	c.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL) {
-		err_set(err, "%s:1:1: empty file (a watchlist needs at least a name)", path);
+		wl_diag_add(d, path, 1, 1, false, "empty file (a watchlist needs at least a name)");
 		goto fail;
 	}
-	if (parse_root(&c, root) != 0) {
-		goto fail;
-	}
+	parse_root(&c, root);
 	if (yaml_parser_load(&parser, &extra) == 0) {
-		yaml_error(path, &parser, err);
+		yaml_error(path, &parser, d);
 		goto fail;
 	}
 	root = yaml_document_get_root_node(&extra);
 	if (root != NULL) {
-		err_set(err, "%s:%zu:%zu: one watchlist per file (a second YAML document)", path,
-		        root->start_mark.line + 1, root->start_mark.column + 1);
-		yaml_document_delete(&extra);
-		goto fail;
+		wl_diag_add(d, path, (uint32_t)root->start_mark.line + 1,
+		            (uint32_t)root->start_mark.column + 1, false,
+		            "one watchlist per file (a second YAML document)");
 	}
 	yaml_document_delete(&extra);
-	for (i = 0; i < def->n_terms; i++) {
-		def->terms[i].wl_idx = UINT32_MAX; /* set when the set is assembled */
-	}
 	def->info.name = def->name;
 	def->info.file = def->file;
 	def->info.tags = (const char *const *)def->tags;
 	def->info.n_terms = def->n_terms;
-	rc = 0;
+	rc = d->n_errors == errors0 ? 0 : -1;
 fail:
 	free(c.ents);
+	free(c.lists);
 	if (doc_ok) {
 		yaml_document_delete(&doc);
 	}
@@ -768,8 +789,18 @@ wl_parse_def_clear(struct wl_def *def)
 	for (i = 0; i < def->n_terms; i++) {
 		free(def->terms[i].display);
 		free(def->terms[i].expr);
+		free(def->terms[i].orig);
 	}
 	free(def->terms);
+	for (i = 0; i < def->n_atoms; i++) {
+		free(def->atoms[i].text);
+	}
+	free(def->atoms);
+	for (i = 0; i < def->n_rules; i++) {
+		free(def->rules[i].name);
+		wlq_free(def->rules[i].q);
+	}
+	free(def->rules);
 	if (def->tags != NULL) {
 		for (i = 0; def->tags[i] != NULL; i++) {
 			free(def->tags[i]);

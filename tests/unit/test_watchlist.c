@@ -538,7 +538,7 @@ test_error_unknown_key(void)
 {
 	expect_error1(WL_DIR "bad/unknown-key.yaml",
 	              WL_DIR "bad/unknown-key.yaml:3:1: unknown key 'termz' (name, severity, tags, "
-	                     "defaults, entities, terms)");
+	                     "defaults, entities, lists, terms, queries, patterns, threshold)");
 }
 
 static void
@@ -580,19 +580,22 @@ test_error_unknown_entity(void)
 }
 
 static void
-test_error_queries_not_supported(void)
+test_queries_and_patterns_load(void)
 {
-	expect_error1(WL_DIR "bad/queries.yaml",
-	              WL_DIR "bad/queries.yaml:3:1: queries are not supported yet");
+	struct wl_set *set = load1(WL_DIR "bad/queries.yaml");
+
+	CU_ASSERT_PTR_NOT_NULL(set);
+	wl_set_free(set);
 	expect_error1(WL_DIR "bad/patterns.yaml",
-	              WL_DIR "bad/patterns.yaml:2:1: patterns are not supported yet");
+	              WL_DIR "bad/patterns.yaml:4:14: threshold 4 can never be reached: the "
+	                     "positive weights add up to 1");
 }
 
 static void
 test_error_bad_regex_names_its_position(void)
 {
 	const char *path = WL_DIR "bad/bad-regex.yaml";
-	const char *want = WL_DIR "bad/bad-regex.yaml:5:12: invalid regex: ";
+	const char *want = WL_DIR "bad/bad-regex.yaml:5:12: invalid regex 'unbalanced (paren': ";
 	char *err = NULL;
 
 	CU_ASSERT_PTR_NULL(wl_set_load(&path, 1, &err));
@@ -748,7 +751,7 @@ main(void)
 	CU_add_test(s, "error: bad name", test_error_bad_name);
 	CU_add_test(s, "error: bad field", test_error_bad_field);
 	CU_add_test(s, "error: unknown entity", test_error_unknown_entity);
-	CU_add_test(s, "error: queries not supported", test_error_queries_not_supported);
+	CU_add_test(s, "queries and patterns load", test_queries_and_patterns_load);
 	CU_add_test(s, "error: bad regex names its position",
 	            test_error_bad_regex_names_its_position);
 	CU_add_test(s, "error: empty and NUL terms", test_error_empty_and_nul_terms);
