@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/offline.h"
 #include "core/run.h"
+#include "ctl/ctl.h"
 #include "match/watchlist.h"
 
 #define EXIT_USAGE     2
@@ -31,18 +32,23 @@ static const char usage_text[] =
         "\n"
         "commands:\n"
         "  run   [-c FILE] [--pcap FILE | --iface IF] [--socket PATH] [--journal PATH]\n"
-        "        [--wait-clients N] [-- EAL args]\n"
-        "        capture, match and publish alerts; with --pcap, exit when the file is done\n"
+        "        [--control PATH] [--wait-clients N] [-- EAL args]\n"
+        "        capture, match and publish alerts; with --pcap, exit when the file is done;\n"
+        "        SIGHUP, `feedwatch ctl reload` or a changed watchlist file reloads\n"
         "  check [-c FILE] [WATCHLIST...]\n"
-        "        validate the config and watchlists; errors as file:line:col: reason\n"
-        "  match [-c FILE] [-w WATCHLIST|DIR]... [--json] [--charset CS] FILE...\n"
-        "        match saved feed documents or pcap captures offline (no DPDK)\n"
+        "        validate the config and watchlists without touching the network: every\n"
+        "        problem as file:line:col: error|warning: reason; exit 0 only if no error\n"
+        "  match [-c FILE] [-w WATCHLIST|DIR]... [--json | --explain] [--charset CS] FILE...\n"
+        "        match saved feed documents or pcap captures offline (no DPDK); --explain\n"
+        "        shows, per item, each watchlist's rules, which clauses held, and the hits\n"
         "  match [-c FILE] --items [--charset CS] FILE...\n"
         "        list every item extracted, one JSON object a line, without matching\n"
         "  match [-c FILE] --http FILE.pcap...\n"
         "        list every HTTP response reassembled, one JSON object a line\n"
         "  tail  [--socket PATH] [--json]\n"
         "        read alerts from a running feedwatch\n"
+        "  ctl   [--control PATH] reload | watchlists\n"
+        "        talk to a running feedwatch over its control socket\n"
         "  version\n"
         "        print the versions of feedwatch and the libraries it runs on\n";
 
@@ -94,6 +100,7 @@ cmd_run(char *prog, int argc, char **argv)
 		{ "iface", required_argument, NULL, 'i' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "journal", required_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'C' },
 		{ "wait-clients", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -118,6 +125,9 @@ cmd_run(char *prog, int argc, char **argv)
 			break;
 		case 'j':
 			o.journal = optarg;
+			break;
+		case 'C':
+			o.control = optarg;
 			break;
 		case 'W':
 			if (!parse_u32(optarg, &o.wait_clients)) {
@@ -154,9 +164,12 @@ cmd_check(int argc, char **argv)
 	};
 	const char *config = NULL;
 	struct fw_config *cfg = NULL;
+	struct wl_diags d = { 0 };
 	struct wl_set *set = NULL;
+	char line[1400];
 	const char *dir;
 	char *err = NULL;
+	uint32_t i;
 	int c, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -173,25 +186,102 @@ cmd_check(int argc, char **argv)
 	}
 	cfg = config_load(config, &err);
 	if (cfg == NULL) {
+		/* config_load names file:line:col; say it is an error like the rest */
 		fprintf(stderr, "%s\n", err);
 		goto out;
 	}
 	dir = cfg->watchlist_dir;
+	/* the compile is part of the check (a regex the matcher rejects); no cache is written */
 	if (optind < argc) {
-		set = wl_set_load((const char *const *)(argv + optind), (size_t)(argc - optind),
-		                  &err);
+		set = wl_set_build((const char *const *)(argv + optind), (size_t)(argc - optind),
+		                   NULL, &d);
 	} else {
-		set = wl_set_load(&dir, 1, &err);
+		set = wl_set_build(&dir, 1, NULL, &d);
+	}
+	for (i = 0; i < d.n; i++) {
+		if (!d.v[i].warning) {
+			fprintf(stderr, "%s\n", wl_diag_format(&d.v[i], line, sizeof(line)));
+		}
+	}
+	for (i = 0; i < d.n; i++) {
+		if (d.v[i].warning) {
+			fprintf(stderr, "%s\n", wl_diag_format(&d.v[i], line, sizeof(line)));
+		}
 	}
 	if (set == NULL) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "%u error(s), %u warning(s)\n", d.n_errors, d.n_warnings);
 		goto out;
 	}
-	printf("ok: %u watchlist(s), %u term(s), database %zu bytes\n", wl_set_count(set),
-	       wl_set_terms(set), wl_set_db_bytes(set));
+	printf("ok: %u watchlist(s), %u term(s), database %zu bytes, %u warning(s)\n",
+	       wl_set_count(set), wl_set_terms(set), wl_set_db_bytes(set), d.n_warnings);
 	rc = 0;
 out:
 	wl_set_free(set);
+	wl_diags_clear(&d);
+	config_free(cfg);
+	free(err);
+	return rc;
+}
+
+static int
+cmd_ctl(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "control", required_argument, NULL, 'C' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *config = NULL;
+	struct fw_config *cfg = NULL;
+	char cmd[CTL_LINE_MAX];
+	char *err = NULL;
+	size_t used = 0;
+	int c, rc = 1, i;
+
+	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			path = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage(NULL);
+		}
+	}
+	if (optind >= argc) {
+		return usage("ctl needs a command: reload, watchlists");
+	}
+	cmd[0] = 0;
+	for (i = optind; i < argc; i++) {
+		int n = snprintf(cmd + used, sizeof(cmd) - used, "%s%s", i > optind ? " " : "",
+		                 argv[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(cmd) - used) {
+			return usage("ctl command too long");
+		}
+		used += (size_t)n;
+	}
+	if (path == NULL) {
+		cfg = config_load(config, &err);
+		if (cfg == NULL) {
+			fprintf(stderr, "%s\n", err);
+			goto out;
+		}
+		path = cfg->control_path;
+	}
+	/* a reload of 100k terms compiles for seconds, more under a sanitizer */
+	rc = ctl_request(path, cmd, stdout, 120000, &err);
+	if (rc < 0) {
+		fprintf(stderr, "feedwatch: %s\n", err);
+		rc = 1;
+	}
+out:
 	config_free(cfg);
 	free(err);
 	return rc;
@@ -207,6 +297,7 @@ cmd_match(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "charset", required_argument, NULL, 'C' },
 		{ "http", no_argument, NULL, 'H' },
+		{ "explain", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -239,6 +330,9 @@ cmd_match(int argc, char **argv)
 		case 'H':
 			o.http = true;
 			break;
+		case 'E':
+			o.explain = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -252,10 +346,13 @@ cmd_match(int argc, char **argv)
 	if (o.items && o.http) {
 		return usage("give --items or --http, not both");
 	}
+	if (o.explain && (o.items || o.http || o.json)) {
+		return usage("--explain explains matching: not with --items, --http or --json");
+	}
 	if (optind >= argc) {
 		return usage("match needs at least one FILE");
 	}
-	log_quiet(o.json || o.items || o.http);
+	log_quiet(o.json || o.items || o.http || o.explain);
 	return offline_main(&o, argv + optind, argc - optind);
 }
 
@@ -378,6 +475,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "tail") == 0) {
 		return cmd_tail(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "ctl") == 0) {
+		return cmd_ctl(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "feedwatch: unknown command '%s'\n", cmd);
 	return usage(NULL);

@@ -18,6 +18,7 @@ enum kind {
 	K_PATH, /* a string resolved against the config file's folder */
 	K_PORTS,
 	K_BOOL, /* true or false */
+	K_SECS, /* a duration: 90, 90s, 30m, 24h, 7d; stored as seconds (uint32) */
 };
 
 struct key {
@@ -32,6 +33,11 @@ struct key {
 
 static const struct key keys[] = {
 	{ "watchlists.dir", K_PATH, OFF(watchlist_dir), 0, 0, 0 },
+	{ "watchlists.cache_dir", K_PATH, OFF(wl_cache_dir), 0, 0, 0 },
+	{ "watchlists.watch", K_BOOL, OFF(wl_watch), 0, 0, 0 },
+	{ "dedup.window", K_SECS, OFF(dedup_window_s), 0, 0, 366u * 86400 },
+	{ "dedup.entries", K_U32, OFF(dedup_entries), 0, 1024, 1u << 26 },
+	{ "control.socket", K_PATH, OFF(control_path), 0, 0, 0 },
 	{ "capture.http_ports", K_PORTS, OFF(http_ports), OFF(n_http_ports), 1, 65535 },
 	{ "capture.udp_ports", K_PORTS, OFF(udp_ports), OFF(n_udp_ports), 1, 65535 },
 	{ "capture.verify_checksums", K_BOOL, OFF(verify_checksums), 0, 0, 0 },
@@ -124,9 +130,14 @@ defaults(struct fw_config *cfg)
 	cfg->rx_desc = 1024;
 	cfg->workers = 0;
 	cfg->worker_ring = 1024;
+	cfg->wl_watch = true;
+	cfg->dedup_window_s = 86400;
+	cfg->dedup_entries = 1u << 18;
 	if (config_set_str(&cfg->watchlist_dir, "/etc/feedwatch/watchlists") != 0 ||
 	    config_set_str(&cfg->socket_path, "/run/feedwatch/alerts.sock") != 0 ||
-	    config_set_str(&cfg->journal_path, "/var/lib/feedwatch/alerts.ndjson") != 0) {
+	    config_set_str(&cfg->journal_path, "/var/lib/feedwatch/alerts.ndjson") != 0 ||
+	    config_set_str(&cfg->wl_cache_dir, "/var/cache/feedwatch") != 0 ||
+	    config_set_str(&cfg->control_path, "/run/feedwatch/control.sock") != 0) {
 		return -ENOMEM;
 	}
 	return 0;
@@ -192,6 +203,42 @@ fail_at(struct loader *ld, const yaml_node_t *n, const char *msg, const char *na
 	        n->start_mark.column + 1, name != NULL ? name : "", name != NULL ? ": " : "", msg);
 }
 
+/* "90", "90s", "30m", "24h", "7d" → seconds. */
+static bool
+parse_secs(const char *s, uint64_t *out)
+{
+	char num[32];
+	size_t n = strlen(s);
+	uint64_t mul = 1, v;
+
+	if (n == 0 || n >= sizeof(num)) {
+		return false;
+	}
+	memcpy(num, s, n + 1);
+	switch (num[n - 1]) {
+	case 's':
+		mul = 1;
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		return parse_uint(num, out);
+	}
+	num[n - 1] = 0;
+	if (!parse_uint(num, &v) || v > UINT32_MAX) {
+		return false;
+	}
+	*out = v * mul;
+	return true;
+}
+
 static int
 set_scalar(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_node_t *n)
 {
@@ -232,6 +279,20 @@ set_scalar(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_n
 			return -1;
 		}
 		*slot = s[0] == 't';
+		return 0;
+	}
+	if (k->kind == K_SECS) {
+		if (!parse_secs(s, &v) || v > k->max) {
+			char msg[128];
+
+			snprintf(
+			        msg, sizeof(msg),
+			        "'%.40s' is not a duration like 90s, 30m, 24h or 7d (at most 366d)",
+			        s);
+			fail_at(ld, n, msg, k->name);
+			return -1;
+		}
+		*(uint32_t *)((char *)cfg + k->off) = (uint32_t)v;
 		return 0;
 	}
 	if (!parse_uint(s, &v) || v < k->min || v > k->max) {
@@ -416,6 +477,8 @@ config_free(struct fw_config *cfg)
 	}
 	free(cfg->path);
 	free(cfg->watchlist_dir);
+	free(cfg->wl_cache_dir);
+	free(cfg->control_path);
 	free(cfg->socket_path);
 	free(cfg->journal_path);
 	free(cfg);

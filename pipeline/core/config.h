@@ -18,8 +18,13 @@
 #define CONFIG_SEGMENT_BYTES 2304u
 
 struct fw_config {
-	char *path;          /* the file loaded, NULL for built-in defaults */
-	char *watchlist_dir; /* resolved against the config file's folder */
+	char *path;              /* the file loaded, NULL for built-in defaults */
+	char *watchlist_dir;     /* resolved against the config file's folder */
+	char *wl_cache_dir;      /* compiled databases; "" = no cache */
+	bool wl_watch;           /* reload when a file in watchlist_dir changes (inotify) */
+	uint32_t dedup_window_s; /* an item alerts once per watchlist in this window; 0: off */
+	uint32_t dedup_entries;  /* remembered (item, watchlist) pairs per worker */
+	char *control_path;      /* the control socket (feedwatch ctl) */
 	uint16_t http_ports[CONFIG_MAX_PORTS];
 	uint32_t n_http_ports;
 	uint16_t udp_ports[CONFIG_MAX_PORTS];

@@ -14,6 +14,7 @@
 #include "feed/feed.h"
 #include "flow/flow_table.h"
 #include "http/http.h"
+#include "match/dedup.h"
 #include "match/watchlist.h"
 #include "net/decode.h"
 #include "net/ipfrag.h"
@@ -93,6 +94,9 @@ struct engine {
 	struct feed_env *feed_env;
 	const struct wl_set *wl;
 	struct wl_scratch *scratch;
+	bool own_scratch;    /* engine_set_watchlists() allocated it */
+	struct dedup *dedup; /* NULL: dedup.window 0 */
+	uint64_t dedup_evicted;
 	uint8_t http_port[65536 / 8];
 	uint8_t udp_port[65536 / 8];
 	/* the packet being processed, for the stage callbacks */
@@ -194,10 +198,29 @@ on_match(void *arg, const struct wl_match *m)
 {
 	struct engine *e = arg;
 	const struct feed_item *it = e->cur_item;
-	struct alert_rec *r = e->ops.alert_get(e->ops.arg);
+	struct alert_rec *r;
 	struct span excerpt;
 	uint32_t i;
 
+	/*
+	 * Pollers fetch the same feed again and again: an item alerts once per
+	 * watchlist per dedup.window. Documents given as files are not polled.
+	 */
+	if (e->dedup != NULL && strcmp(e->doc_proto != NULL ? e->doc_proto : "", "file") != 0) {
+		uint64_t key = dedup_key(doc_url(e), it->field[FEED_F_ID], it->field[FEED_F_LINK],
+		                         it->field[FEED_F_TITLE], it->field[FEED_F_SUMMARY],
+		                         m->info->name);
+		bool seen = dedup_seen(e->dedup, key, e->ts_ns);
+		uint64_t ev = dedup_evictions(e->dedup);
+
+		counters_add(e->c, CNT_match_dedup_evicted, ev - e->dedup_evicted);
+		e->dedup_evicted = ev;
+		if (seen) {
+			counters_inc(e->c, CNT_match_dedup_suppressed);
+			return;
+		}
+	}
+	r = e->ops.alert_get(e->ops.arg);
 	if (r == NULL) {
 		counters_inc(e->c, CNT_alert_pool_empty);
 		return;
@@ -600,8 +623,13 @@ engine_create(const struct fw_config *cfg, const struct engine_ops *ops, struct 
 	e->holds = mem_data_zalloc((cfg->ooo_segments > 0 ? cfg->ooo_segments : 1) *
 	                           sizeof(*e->holds));
 	e->apps = mem_data_zalloc((size_t)cfg->http_sessions * sizeof(*e->apps));
+	if (cfg->dedup_window_s > 0) {
+		e->dedup = dedup_create(cfg->dedup_entries,
+		                        (uint64_t)cfg->dedup_window_s * 1000000000u);
+	}
 	if (e->ft == NULL || e->segs == NULL || e->feed_env == NULL || e->zpool == NULL ||
-	    e->brpool == NULL || e->frag == NULL || e->holds == NULL || e->apps == NULL) {
+	    e->brpool == NULL || e->frag == NULL || e->holds == NULL || e->apps == NULL ||
+	    (cfg->dedup_window_s > 0 && e->dedup == NULL)) {
 		engine_free(e);
 		return NULL;
 	}
@@ -643,10 +671,24 @@ engine_set_watchlists(struct engine *e, const struct wl_set *set)
 			return -ENOMEM;
 		}
 	}
-	wl_scratch_free(e->scratch);
+	if (e->own_scratch) {
+		wl_scratch_free(e->scratch);
+	}
 	e->scratch = s;
 	e->wl = set;
+	e->own_scratch = true;
 	return 0;
+}
+
+void
+engine_use_watchlists(struct engine *e, const struct wl_set *set, struct wl_scratch *scratch)
+{
+	if (e->own_scratch) {
+		wl_scratch_free(e->scratch);
+	}
+	e->scratch = scratch;
+	e->wl = set;
+	e->own_scratch = false;
 }
 
 static void
@@ -809,7 +851,10 @@ engine_free(struct engine *e)
 	http_zpool_free(e->zpool);
 	http_brpool_free(e->brpool);
 	feed_env_free(e->feed_env);
-	wl_scratch_free(e->scratch);
+	if (e->own_scratch) {
+		wl_scratch_free(e->scratch);
+	}
+	dedup_free(e->dedup);
 	/* every held segment went back with the flows above */
 	BUG_ON(e->copy_bytes != 0);
 	mem_data_free(e->holds);

@@ -72,6 +72,15 @@ struct engine *engine_create(const struct fw_config *cfg, const struct engine_op
 int engine_set_watchlists(struct engine *e, const struct wl_set *set);
 
 /*
+ * Scan items against <set> with <scratch> from now on, both owned by the
+ * caller (a watchlist generation: core/wl_gen.h). No allocation: the worker
+ * calls this between bursts when a new generation was published. The
+ * previous ones must stay valid until this returns.
+ */
+struct wl_scratch;
+void engine_use_watchlists(struct engine *e, const struct wl_set *set, struct wl_scratch *scratch);
+
+/*
  * One frame of <len> bytes. <ts_ns>: capture time (wall clock, ns);
  * <mono_ns>: monotonic receive time. <ref> is the packet that owns <frame>,
  * passed to ops->tcp->hold() if a segment must wait; NULL when <frame> lives

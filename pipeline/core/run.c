@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <hs/hs.h>
+#include <poll.h>
+#include <pthread.h>
 #include <pcap/pcap.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -22,11 +24,15 @@
 
 #include "alert/alert_out.h"
 #include "alert/writer.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/engine.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/worker.h"
+#include "core/wl_gen.h"
+#include "ctl/ctl.h"
+#include "ctl/wl_watch.h"
 #include "match/watchlist.h"
 
 #define MAX_WORKERS     RTE_MAX_LCORE
@@ -34,11 +40,210 @@
 #define WAIT_CLIENTS_S  30
 #define CLOSE_LINGER_MS 2000
 
+static volatile sig_atomic_t reload_asked;
+
 static void
 on_signal(int sig)
 {
 	(void)sig;
 	worker_stop = true;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reload_asked = 1;
+}
+
+/* The control thread: reloads (SIGHUP, feedwatch ctl, the folder changing) off the data path. */
+struct control {
+	struct wl_pub *pub;
+	struct ctl_server *ctl;
+	struct wl_watch *watch;
+	const char *wl_dir;
+	volatile bool stop;
+	pthread_t thread;
+	bool started;
+};
+
+static void
+log_diags(const struct wl_diags *d)
+{
+	char line[1400];
+	uint32_t i;
+
+	for (i = 0; i < d->n; i++) {
+		wl_diag_format(&d->v[i], line, sizeof(line));
+		if (d->v[i].warning) {
+			log_info("%s", line);
+		} else {
+			log_err("%s", line);
+		}
+	}
+}
+
+/* One reload, whatever asked for it; <r> (may be NULL) gets the outcome for feedwatch ctl. */
+static int
+control_reload(struct control *ctl, const char *why, struct ctl_reply *r)
+{
+	struct wl_diags d = { 0 };
+	const struct wl_gen *g;
+	uint32_t i;
+	int rc;
+
+	rc = wl_pub_reload(ctl->pub, &d);
+	g = ctl->pub->cur;
+	if (rc == 0) {
+		log_info("watchlists reloaded (%s): generation %llu, %u watchlists, %u terms, "
+		         "built in %.3f s%s, old generation retired after %.3f ms",
+		         why, (unsigned long long)g->id, wl_set_count(g->set), wl_set_terms(g->set),
+		         ctl->pub->last_reload_s, wl_set_from_cache(g->set) ? " (cached)" : "",
+		         (double)ctl->pub->last_wait_ns / 1e6);
+	} else {
+		log_err("watchlist reload (%s) rejected, generation %llu keeps running: %s", why,
+		        (unsigned long long)g->id, ctl->pub->last_reload_error);
+	}
+	log_diags(&d);
+	if (r != NULL) {
+		char line[1400];
+
+		for (i = 0; i < d.n; i++) {
+			ctl_reply_printf(r, "%s\n", wl_diag_format(&d.v[i], line, sizeof(line)));
+		}
+		if (rc == 0) {
+			ctl_reply_printf(
+			        r, "reloaded: generation %llu, %u watchlists, %u terms, %.3f s\n",
+			        (unsigned long long)g->id, wl_set_count(g->set),
+			        wl_set_terms(g->set), ctl->pub->last_reload_s);
+		} else {
+			ctl_reply_printf(r, "rejected: generation %llu keeps running\n",
+			                 (unsigned long long)g->id);
+		}
+	}
+	wl_diags_clear(&d);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+on_ctl(void *arg, const char *cmd, struct ctl_reply *r)
+{
+	struct control *ctl = arg;
+	const struct wl_gen *g = ctl->pub->cur;
+	uint32_t i;
+
+	if (strcmp(cmd, "reload") == 0) {
+		return control_reload(ctl, "feedwatch ctl", r);
+	}
+	if (strcmp(cmd, "watchlists") == 0) {
+		ctl_reply_printf(r, "generation %llu: %u watchlists, %u terms, %zu bytes%s\n",
+		                 (unsigned long long)g->id, wl_set_count(g->set),
+		                 wl_set_terms(g->set), wl_set_db_bytes(g->set),
+		                 wl_set_from_cache(g->set) ? " (from the cache)" : "");
+		for (i = 0; i < wl_set_count(g->set); i++) {
+			const struct wl_info *in = wl_set_info(g->set, i);
+
+			ctl_reply_printf(r, "  %-32s %-8s %6u terms  %s\n", in->name, in->severity,
+			                 in->n_terms, in->file);
+		}
+		ctl_reply_printf(r, "reloads: %llu, rejected: %llu, last_reload_error: %s\n",
+		                 (unsigned long long)ctl->pub->reloads,
+		                 (unsigned long long)ctl->pub->reload_failed,
+		                 ctl->pub->last_reload_error[0] != 0 ? ctl->pub->last_reload_error
+		                                                     : "none");
+		return 0;
+	}
+	ctl_reply_printf(r, "unknown command '%s' (reload, watchlists)\n", cmd);
+	return 2;
+}
+
+static void *
+control_main(void *arg)
+{
+	struct control *ctl = arg;
+
+	while (!ctl->stop) {
+		struct pollfd pfd[2];
+		nfds_t n = 0;
+		int timeout = 50;
+		uint64_t now;
+
+		if (ctl->ctl != NULL) {
+			pfd[n].fd = ctl_fd(ctl->ctl);
+			pfd[n++].events = POLLIN;
+		}
+		if (ctl->watch != NULL) {
+			pfd[n].fd = wl_watch_fd(ctl->watch);
+			pfd[n++].events = POLLIN;
+		}
+		poll(pfd, n, timeout);
+		if (ctl->ctl != NULL) {
+			ctl_poll(ctl->ctl, 0, on_ctl, ctl);
+		}
+		if (reload_asked) {
+			reload_asked = 0;
+			control_reload(ctl, "SIGHUP", NULL);
+		}
+		now = clock_ns(CLOCK_MONOTONIC) / 1000000u;
+		if (ctl->watch != NULL && wl_watch_changed(ctl->watch, now)) {
+			if (wl_watch_dir_gone(ctl->watch)) {
+				log_err("%s was removed or moved: no more reloads on change; the "
+				        "running watchlists stay",
+				        ctl->wl_dir);
+				wl_watch_close(ctl->watch);
+				ctl->watch = NULL;
+			} else {
+				control_reload(ctl, "a file changed", NULL);
+			}
+		}
+	}
+	return NULL;
+}
+
+static void
+control_start(struct control *ctl, struct wl_pub *pub, const struct fw_config *cfg)
+{
+	char *err = NULL;
+
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->pub = pub;
+	ctl->wl_dir = cfg->watchlist_dir;
+	if (cfg->control_path != NULL && cfg->control_path[0] != 0) {
+		ctl->ctl = ctl_open(cfg->control_path, 0660, NULL, &err);
+		if (ctl->ctl == NULL) {
+			log_err("control socket: %s (feedwatch ctl will not reach this process)",
+			        err);
+			free(err);
+			err = NULL;
+		}
+	}
+	if (cfg->wl_watch) {
+		ctl->watch = wl_watch_open(cfg->watchlist_dir, &err);
+		if (ctl->watch == NULL) {
+			log_err("watching %s: %s (reload with SIGHUP or feedwatch ctl reload)",
+			        cfg->watchlist_dir, err);
+			free(err);
+		}
+	}
+	signal(SIGHUP, on_hup);
+	ctl->started = pthread_create(&ctl->thread, NULL, control_main, ctl) == 0;
+	if (!ctl->started) {
+		log_err("cannot start the control thread: no hot reload");
+	}
+}
+
+static void
+control_stop(struct control *ctl)
+{
+	ctl->stop = true;
+	if (ctl->started) {
+		pthread_join(ctl->thread, NULL);
+	}
+	ctl->started = false;
+	ctl_close(ctl->ctl);
+	ctl->ctl = NULL;
+	wl_watch_close(ctl->watch);
+	ctl->watch = NULL;
 }
 
 static bool
@@ -313,7 +518,7 @@ writer_loop(struct alert_writer *writer, struct alert_out *out, struct worker *c
 }
 
 static struct engine *
-make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_set *set)
+make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_gen *gen)
 {
 	struct engine_ops ops = {
 		.alert_get = worker_alert_get,
@@ -323,9 +528,9 @@ make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_set *
 	};
 	struct engine *e = engine_create(cfg, &ops, &w->c);
 
-	if (e != NULL && engine_set_watchlists(e, set) != 0) {
-		engine_free(e);
-		return NULL;
+	if (e != NULL) {
+		engine_use_watchlists(e, gen->set, gen->scratch[w->idx]);
+		w->gen = gen;
 	}
 	return e;
 }
@@ -336,7 +541,13 @@ run_main(char *prog, const struct run_opts *o)
 	char *eal_argv[MAX_EAL_ARGS + 8];
 	char vdev[4200], prefix[64];
 	struct fw_config *cfg = NULL;
-	struct wl_set *set = NULL;
+	struct wl_gen *gen = NULL;
+	struct wl_pub pub;
+	bool pub_up = false;
+	struct control control;
+	struct wl_load_opts lo;
+	struct wl_diags diags = { 0 };
+	const char *wl_paths[1];
 	struct alert_out *out = NULL;
 	struct alert_writer *writer = NULL;
 	struct rte_mempool *mp = NULL;
@@ -344,7 +555,6 @@ run_main(char *prog, const struct run_opts *o)
 	struct spreader *sp = NULL;
 	struct counters wc __rte_cache_aligned;
 	struct alert_out_conf oc;
-	const char *wl_path;
 	unsigned int n_workers = 0, want_workers, n_lcores, lcore, i;
 	int64_t expect = 0;
 	uint16_t port = 0, nq;
@@ -361,7 +571,8 @@ run_main(char *prog, const struct run_opts *o)
 		goto fail;
 	}
 	if ((o->socket != NULL && config_set_str(&cfg->socket_path, o->socket) != 0) ||
-	    (o->journal != NULL && config_set_str(&cfg->journal_path, o->journal) != 0)) {
+	    (o->journal != NULL && config_set_str(&cfg->journal_path, o->journal) != 0) ||
+	    (o->control != NULL && config_set_str(&cfg->control_path, o->control) != 0)) {
 		log_err("out of memory");
 		goto fail;
 	}
@@ -370,14 +581,6 @@ run_main(char *prog, const struct run_opts *o)
 		log_err("this CPU lacks the instructions Hyperscan needs (SSSE3)");
 		goto fail;
 	}
-	wl_path = cfg->watchlist_dir;
-	set = wl_set_load(&wl_path, 1, &err);
-	if (set == NULL) {
-		log_err("%s", err);
-		goto fail;
-	}
-	log_info("%u watchlists, %u terms, database %zu bytes, from %s", wl_set_count(set),
-	         wl_set_terms(set), wl_set_db_bytes(set), cfg->watchlist_dir);
 	if (o->pcap != NULL) {
 		expect = count_packets(o->pcap);
 		if (expect < 0) {
@@ -393,6 +596,26 @@ run_main(char *prog, const struct run_opts *o)
 	want_workers = RTE_MAX(cfg->workers, (uint32_t)nq);
 	spread = want_workers > nq;
 	n_lcores = 1 + want_workers + (spread ? 1 : 0);
+
+	wl_paths[0] = cfg->watchlist_dir;
+	lo.cache_dir = cfg->wl_cache_dir[0] != 0 ? cfg->wl_cache_dir : NULL;
+	gen = wl_gen_build(wl_paths, 1, &lo, want_workers, 1, &diags);
+	log_diags(&diags);
+	wl_diags_clear(&diags);
+	if (gen == NULL) {
+		goto fail;
+	}
+	log_info("%u watchlists, %u terms, database %zu bytes, from %s, %s in %.3f s",
+	         wl_set_count(gen->set), wl_set_terms(gen->set), wl_set_db_bytes(gen->set),
+	         cfg->watchlist_dir,
+	         wl_set_from_cache(gen->set) ? "loaded from the cache" : "compiled",
+	         wl_set_compile_s(gen->set));
+	if (wl_pub_init(&pub, gen, want_workers, wl_paths, 1, &lo) != 0) {
+		log_err("out of memory for the watchlist generations");
+		goto fail;
+	}
+	pub_up = true;
+	gen = NULL;
 
 	eal_argc = build_eal_args(prog, o, n_lcores, nq, eal_argv, vdev, sizeof(vdev), prefix,
 	                          sizeof(prefix));
@@ -483,7 +706,9 @@ run_main(char *prog, const struct run_opts *o)
 		w->port = port;
 		w->queue = (uint16_t)i;
 		w->expect_packets = expect > 0 ? (uint64_t)expect : 0;
-		w->engine = make_engine(cfg, w, set);
+		w->pub = &pub;
+		w->idx = i;
+		w->engine = make_engine(cfg, w, pub.cur);
 		if (w->engine == NULL) {
 			log_err("out of memory for worker %u's engine", i);
 			goto fail;
@@ -535,8 +760,10 @@ run_main(char *prog, const struct run_opts *o)
 			}
 		}
 	}
+	control_start(&control, &pub, cfg);
 	writer_loop(writer, out, workers, n_workers);
 	rte_eal_mp_wait_lcore();
+	control_stop(&control);
 	while (alert_writer_drain(writer, 256) > 0) {
 	}
 	alert_out_poll(out, 0);
@@ -560,7 +787,10 @@ fail:
 		mem_data_use(NULL, NULL);
 		rte_eal_cleanup();
 	}
-	wl_set_free(set);
+	if (pub_up) {
+		wl_pub_fini(&pub);
+	}
+	wl_gen_free(gen);
 	config_free(cfg);
 	free(err);
 	return rc;

@@ -12,6 +12,7 @@ struct run_opts {
 	const char *iface;     /* or capture live on this interface through net_af_packet */
 	const char *socket;    /* overrides output.socket */
 	const char *journal;   /* overrides output.journal */
+	const char *control;   /* overrides control.socket */
 	uint32_t wait_clients; /* hold packets until this many alert clients are connected */
 	int eal_argc;          /* EAL arguments given after "--" */
 	char **eal_argv;

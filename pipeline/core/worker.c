@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/engine.h"
+#include "core/wl_gen.h"
 #include "net/spread.h"
 
 #define BURST          32
@@ -143,10 +144,28 @@ worker_main(void *arg)
 
 	timestamps_init();
 	last_rx = last_tick = clock_ns(CLOCK_MONOTONIC);
+	if (w->pub != NULL) {
+		wl_pub_worker_online(w->pub, w->idx);
+	}
 	while (!worker_stop) {
 		uint64_t mono, wall;
 		bool last = false;
 
+		if (w->pub != NULL) {
+			/*
+			 * Between bursts nothing refers to the old generation: say so
+			 * first, then load (loaded before, a generation retired meanwhile
+			 * could be the one taken).
+			 */
+			const struct wl_gen *g;
+
+			wl_pub_quiescent(w->pub, w->idx);
+			g = wl_pub_current(w->pub);
+			if (unlikely(g != w->gen)) {
+				engine_use_watchlists(w->engine, g->set, g->scratch[w->idx]);
+				w->gen = g;
+			}
+		}
 		n = next_burst(w, pkts, &last);
 		mono = clock_ns(CLOCK_MONOTONIC);
 		if (n == 0) {
@@ -196,6 +215,9 @@ worker_main(void *arg)
 		}
 	}
 	engine_flush(w->engine);
+	if (w->pub != NULL) {
+		wl_pub_worker_offline(w->pub, w->idx);
+	}
 	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
 	return 0;
 }

@@ -20,6 +20,8 @@
 
 struct engine;
 struct rte_ring;
+struct wl_gen;
+struct wl_pub;
 struct spreader;
 
 /* The largest frame a worker takes (a GRO-merged or jumbo frame spans several mbufs). */
@@ -29,6 +31,9 @@ struct worker {
 	struct counters c; /* first: cache-aligned, written only by this lcore */
 	struct engine *engine;
 	struct alert_writer *writer;
+	struct wl_pub *pub;       /* watchlist generations (core/wl_gen.h) */
+	const struct wl_gen *gen; /* the one the engine uses now */
+	unsigned int idx;         /* this worker's QSBR thread id and scratch index */
 	uint16_t port;
 	uint16_t queue;
 	uint64_t expect_packets; /* stop after this many (a capture file); 0: run until stopped */

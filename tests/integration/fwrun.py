@@ -31,6 +31,7 @@ def run(fw, capture, config, tmp, extra=(), timeout=600):
     sock = os.path.join(tmp, "alerts.sock")
     journal = os.path.join(tmp, "alerts.ndjson")
     cmd = [fw, "run", "--pcap", capture, "-c", config, "--socket", sock,
+           "--control", os.path.join(tmp, "control.sock"),
            "--journal", journal, "--wait-clients", "1"] + list(extra)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # the socket appears after the watchlists compile: minutes for big sets under ASan

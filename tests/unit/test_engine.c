@@ -458,6 +458,32 @@ engine_from_cfg(void)
 }
 
 static void
+test_engine_repeated_item_alerts_once_per_window(void)
+{
+	static const int order[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	struct engine *keep = eng;
+
+	cfg->dedup_window_s = 3600;
+	eng = engine_from_cfg();
+	reset();
+	/* a poller fetches the same feed three times: one alert */
+	exchange(true, order, 10, 64);
+	exchange(true, order, 10, 64);
+	clock_shift = 3599ull * 1000000000u;
+	exchange(true, order, 10, 64);
+	CU_ASSERT_EQUAL(n_alerts, 1);
+	CU_ASSERT_EQUAL(c.v[CNT_match_dedup_suppressed], 2);
+	/* past the window it alerts again */
+	clock_shift = 3601ull * 1000000000u + 1000;
+	exchange(true, order, 10, 64);
+	CU_ASSERT_EQUAL(n_alerts, 2);
+	clock_shift = 0;
+	engine_free(eng);
+	eng = keep;
+	cfg->dedup_window_s = 0;
+}
+
+static void
 test_engine_max_body_parses_the_feed_up_to_the_cap(void)
 {
 	static const int order[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
@@ -829,6 +855,8 @@ setup(void)
 	cfg->flows = 64;
 	cfg->feed_parsers = 4;
 	cfg->max_item = 65536;
+	/* the suite replays the same feed test after test: its own test turns dedup on */
+	cfg->dedup_window_s = 0;
 	eng = engine_create(cfg, &ops, &c);
 	if (eng == NULL || engine_set_watchlists(eng, set) != 0) {
 		return -1;
@@ -856,6 +884,8 @@ main(void)
 	            test_engine_alerts_on_an_in_order_exchange);
 	CU_add_test(s, "reassembles segments out of order",
 	            test_engine_reassembles_segments_out_of_order);
+	CU_add_test(s, "a repeated item alerts once per window",
+	            test_engine_repeated_item_alerts_once_per_window);
 	CU_add_test(s, "picks up a flow without its SYN",
 	            test_engine_picks_up_a_flow_without_its_syn);
 	CU_add_test(s, "flush finishes an open flow", test_engine_flush_finishes_an_open_flow);

@@ -1135,6 +1135,8 @@ setup(void)
 	cfg->flows = 64;
 	cfg->feed_parsers = 4;
 	cfg->max_item = 65536;
+	/* every case replays the same generated items through one engine */
+	cfg->dedup_window_s = 0;
 	eng = engine_create(cfg, &ops, &c);
 	if (eng == NULL || engine_set_watchlists(eng, set) != 0) {
 		return -1;
