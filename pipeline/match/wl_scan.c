@@ -660,10 +660,11 @@ decide(struct wl_scratch *s, uint32_t wl, const uint32_t *order, uint32_t h0, ui
 				}
 				atom_hits_text(s, i, text, sizeof(text));
 				if (ru->kind == WL_RULE_PATTERNS) {
-					say(s, 2, ah, "%s (%+d)  %s", def->atoms[i].text,
-					    def->atoms[i].weight, text);
+					say(s, 2, ah, "%s (%+d)%s%s", def->atoms[i].text,
+					    def->atoms[i].weight, text[0] != 0 ? "  " : "", text);
 				} else if (s->atom_n[i] > 0 || def->n_atoms <= 64) {
-					say(s, 2, ah, "%s  %s%s", def->atoms[i].text, text,
+					say(s, 2, ah, "%s%s%s%s", def->atoms[i].text,
+					    text[0] != 0 ? "  " : "", text,
 					    s->atom_n[i] > 0 && !ah ? "  (cancelled by its "
 					                              "exclude_context)"
 					                            : "");

@@ -87,6 +87,33 @@ def main():
         expect(rc == 1, "check bad.yaml: exit %d" % rc)
         expect(err.startswith(bad + ":2:11: "), "check bad.yaml: %r" % err)
 
+        # every problem of every file, errors first, then warnings, then a count
+        bad2 = os.path.join(tmp, "bad2.yaml")
+        with open(bad2, "w") as f:
+            f.write("name: bad2\nterms: [WHO]\nqueries:\n  - name: q\n"
+                    "    q: 'Iran AND nuclear OR uranium'\n  - name: r\n    q: '@person/x'\n")
+        rc, out, err = run(fw, "check", bad, bad2)
+        lines = err.splitlines()
+        expect(rc == 1 and len(lines) == 5, "check two bad files: %d %r" % (rc, err))
+        expect(lines[:3] == [
+            bad + ":2:11: error: unknown severity 'severe' (info, low, medium, high, critical)",
+            bad2 + ":5:26: error: query 'q': ambiguous: \"Iran AND nuclear OR uranium\" reads as "
+            "\"(Iran AND nuclear) OR uranium\" in some tools and \"Iran AND (nuclear OR uranium)\" "
+            "in others; add parentheses",
+            bad2 + ":7:9: error: unknown entity '@person/x' (this file has no entities:)"],
+            "check errors: %r" % lines[:3])
+        expect(len(lines) == 5 and lines[3].startswith(bad2 + ":2:9: warning: 'WHO' is all capitals")
+               and lines[4] == "3 error(s), 1 warning(s)", "check warnings: %r" % lines[3:])
+        warn = os.path.join(tmp, "warn.yaml")
+        with open(warn, "w") as f:
+            f.write("name: warn\nqueries:\n  - name: q\n    q: 'Iran w/5 nuclear'\n")
+        rc, out, err = run(fw, "check", warn)
+        expect(rc == 0 and "1 warning(s)" in out and ":4:14: warning: " in err and "NEAR/5" in err,
+               "check with a warning only: %d %r %r" % (rc, out, err))
+
+        rc, out, err = run(fw, "ctl", "--control", os.path.join(tmp, "none.sock"), "reload")
+        expect(rc == 1 and "none.sock" in err, "ctl without feedwatch: %d %r" % (rc, err))
+
         cfg = os.path.join(tmp, "c.yaml")
         with open(cfg, "w") as f:
             f.write("tcp:\n  max_flows: many\n")
@@ -100,6 +127,14 @@ def main():
         rc, out, err = run(fw, "match", "-w", wl, doc)
         expect(rc == 0, "match feed.rss: exit %d %r" % (rc, err))
         expect('"Lavrov" in title at byte 0' in out, "match: %r" % out)
+        rc, out, err = run(fw, "match", "-w", wl, "--explain", doc)
+        expect(rc == 0 and out.startswith('item "Lavrov in Paris"\n') and
+               "  + watchlist russia-diplomacy: 1 hit(s)\n" in out and
+               "      + @person/lavrov  Lavrov title@0\n" in out and "      - Moscow\n" in out and "    + alerts, rule Lavrov\n" in out and
+               '"Lavrov" in title at byte 0' in out and 'item "Nothing"\n' in out,
+               "match --explain: %d %r %r" % (rc, out, err))
+        rc, out, err = run(fw, "match", "-w", wl, "--explain", "--json", doc)
+        expect(rc == 2, "match --explain --json: %d" % rc)
         rc, out, err = run(fw, "match", "--items", doc)
         lines = [json.loads(line) for line in out.splitlines()]
         expect(rc == 0 and [x["item"]["title"] for x in lines] == ["Lavrov in Paris", "Nothing"],
