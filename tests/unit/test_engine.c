@@ -166,6 +166,16 @@ static const char rss[] =
         "<item><title>Weather</title><description>Rain.</description></item>"
         "</channel></rss>";
 
+/* The body exchange() serves: rss unless a test swaps it. */
+static const char *served = rss;
+
+/* The same item (same guid) after an edit that brings a second watchlist's term in. */
+static const char rss_edited[] =
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Wire</title>"
+        "<item><title>Talks in Moscow</title><description>Sergei Lavrov spoke of ransomware."
+        "</description><link>https://w.example/1</link><guid>g1</guid></item>"
+        "</channel></rss>";
+
 static void
 reset(void)
 {
@@ -188,7 +198,7 @@ exchange(bool syn, const int *order, int n_order, int seg_len)
 	rlen = (size_t)snprintf(rsp, sizeof(rsp),
 	                        "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
 	                        "Content-Length: %zu\r\n\r\n%s",
-	                        strlen(rss), rss);
+	                        strlen(served), served);
 	if (syn) {
 		packet(f, tcp_frame(f, 20, 40000, 10, 80, cseq - 1, 0x02, "", 0));
 		packet(f, tcp_frame(f, 10, 80, 20, 40000, sseq - 1, 0x12, "", 0));
@@ -477,6 +487,13 @@ test_engine_repeated_item_alerts_once_per_window(void)
 	clock_shift = 3601ull * 1000000000u + 1000;
 	exchange(true, order, 10, 64);
 	CU_ASSERT_EQUAL(n_alerts, 2);
+	/* edited so that another watchlist matches: that one alerts, the first stays quiet */
+	served = rss_edited;
+	exchange(true, order, 10, 64);
+	served = rss;
+	CU_ASSERT_EQUAL_FATAL(n_alerts, 3);
+	CU_ASSERT_STRING_EQUAL(alerts[2].watchlist, "cyber-threats");
+	CU_ASSERT_EQUAL(c.v[CNT_match_dedup_suppressed], 3);
 	clock_shift = 0;
 	engine_free(eng);
 	eng = keep;

@@ -422,6 +422,100 @@ test_every_error_in_a_file_is_reported(void)
 	bad("name: t\nterms: [ab*]\n", 2, 9, "at least 3 letters");
 }
 
+/* Every message the parser gives, at the position it names. */
+static const struct {
+	const char *yaml;
+	uint32_t line, col;
+	const char *msg;
+} messages[] = {
+	{ "- a\n", 1, 1, "a watchlist must be a mapping (name: ..., terms: ...)" },
+	{ "", 1, 1, "empty file (a watchlist needs at least a name)" },
+	{ "name: ''\nterms: [x]\n", 1, 7, "empty name" },
+	{ "? [a]\n: b\nname: t\n", 1, 3, "keys must be strings" },
+	{ "name: t\nname: u\n", 2, 1, "duplicate key 'name'" },
+	{ "name: t\nseverity: [high]\n", 2, 11, "severity must be a string" },
+	{ "name: t\ntags: x\n", 2, 7, "tags must be a list" },
+	{ "name: t\ntags: ['']\n", 2, 8, "empty tag" },
+	{ "name: t\ntags: [[a]]\n", 2, 8, "a tag must be a string" },
+	{ "name: t\ndefaults: x\n", 2, 11, "defaults must be a mapping" },
+	{ "name: t\ndefaults: {case: maybe}\n", 2, 18,
+	  "case must be sensitive or insensitive, not 'maybe'" },
+	{ "name: t\ndefaults: {whole_word: yes}\n", 2, 24,
+	  "whole_word must be true or false, not 'yes'" },
+	{ "name: t\ndefaults: {whole_word: [x]}\n", 2, 24, "whole_word must be true or false" },
+	{ "name: t\ndefaults: {colour: red}\n", 2, 12,
+	  "unknown defaults key 'colour' (case, accents, whole_word)" },
+	{ "name: t\nterms: x\n", 2, 8, "terms must be a list" },
+	{ "name: t\nterms: [[x]]\n", 2, 9, "a term must be a string" },
+	{ "name: t\nterms: [{text: x, regex: y}]\n", 2, 26,
+	  "a term has either text or regex, not both" },
+	{ "name: t\nterms: [{field: title}]\n", 2, 9, "a term mapping needs text or regex" },
+	{ "name: t\nterms: [{text: x, text: y}]\n", 2, 19, "duplicate key 'text'" },
+	{ "name: t\nterms: [{text: x, colour: red}]\n", 2, 19,
+	  "unknown term key 'colour' (text, regex, field, case, whole_word)" },
+	{ "name: t\nterms: [{? [a] : b, text: x}]\n", 2, 12, "term keys must be strings" },
+	{ "name: t\nterms: [{text: x, field: [a]}]\n", 2, 26, "field must be a string" },
+	{ "name: t\nterms: [{text: [x]}]\n", 2, 16, "text must be a string" },
+	{ "name: t\nterms: [{regex: ''}]\n", 2, 17, "empty regex" },
+	{ "name: t\nterms: [{regex: [x]}]\n", 2, 17, "regex must be a string" },
+	{ "name: t\nterms: [{regex: 'a('}]\n", 2, 17, "invalid regex 'a(': " },
+	{ "name: t\nterms: [{regex: 'a*'}]\n", 2, 17, "regex 'a*' can match empty text" },
+	{ "name: t\nentities: x\n", 2, 11, "entities must be a list" },
+	{ "name: t\nentities: [x]\n", 2, 12,
+	  "an entity must be a mapping {id: ..., names: [...]}" },
+	{ "name: t\nentities: [{names: [a]}]\n", 2, 12, "an entity needs an id" },
+	{ "name: t\nentities: [{id: a}]\n", 2, 12, "entity 'a' needs names" },
+	{ "name: t\nentities: [{id: a, names: []}]\n", 2, 27, "names needs at least one entry" },
+	{ "name: t\nentities: [{id: a, names: ['']}]\n", 2, 28, "empty entry in names" },
+	{ "name: t\nentities: [{id: 'a b', names: [x]}]\n", 2, 17, "an entity id is one word" },
+	{ "name: t\nentities: [{id: a, names: [x], nick: y}]\n", 2, 32,
+	  "unknown entity key 'nick' (id, names, exclude_context)" },
+	{ "name: t\nentities: [{id: a, id: b, names: [x]}]\n", 2, 20, "duplicate key 'id'" },
+	{ "name: t\nentities: [{id: a, names: x}]\n", 2, 27, "names must be a list" },
+	{ "name: t\nlists: x\n", 2, 8, "lists must be a mapping {name: [term, ...]}" },
+	{ "name: t\nlists: {'a b': [x]}\n", 2, 9, "a list name is one word" },
+	{ "name: t\nlists: {a: x}\n", 2, 12, "a list must be a list" },
+	{ "name: t\nqueries: x\n", 2, 10, "queries must be a list" },
+	{ "name: t\nqueries: [x]\n", 2, 11, "a query is a mapping {name: ..., q: '...'}" },
+	{ "name: t\nqueries: [{name: a}]\n", 2, 11, "query 'a' needs q: '...'" },
+	{ "name: t\nqueries: [{name: a, q: x, why: y}]\n", 2, 27,
+	  "unknown query key 'why' (name, q, description)" },
+	{ "name: t\nqueries: [{name: a, name: b, q: x}]\n", 2, 21, "duplicate key 'name'" },
+	{ "name: t\nqueries: [{name: a, q: 'x OR'}]\n", 2, 27, "query 'a': " },
+	{ "name: t\npatterns: x\nthreshold: 1\n", 2, 11,
+	  "patterns must be a mapping {pattern: weight, ...}" },
+	{ "name: t\npatterns: {weights: x, threshold: 1}\n", 2, 21,
+	  "weights must be a mapping {pattern: weight}" },
+	{ "name: t\npatterns: {weights: {a: 1}, limit: 1}\n", 2, 29,
+	  "unknown patterns key 'limit' (weights, threshold)" },
+	{ "name: t\npatterns: {weights: {a: 1}, threshold: 1}\nthreshold: 1\n", 2, 29,
+	  "threshold given twice" },
+	{ "name: t\npatterns: {weights: {}, threshold: 1}\n", 2, 21, "no patterns" },
+	{ "name: t\npatterns: {'': 1}\nthreshold: 1\n", 2, 12,
+	  "a pattern must be a non-empty string" },
+	{ "name: t\npatterns: {a: 1}\nthreshold: 0\n", 3, 12,
+	  "threshold must be a whole number from 1 to 1000000, not '0'" },
+	{ "name: t\npatterns: {a: 2000}\nthreshold: 1\n", 2, 15,
+	  "a weight must be a whole number from -1000 to 1000, not '2000'" },
+	{ "name: t\npatterns: {a: [1]}\nthreshold: 1\n", 2, 15, "a weight must be a whole number" },
+	{ "name: t\nterms: ['@x']\n", 2, 9, "unknown entity '@x' (this file has no entities:)" },
+	{ "name: t\nterms: [x]\nsynonyms: [y]\n", 3, 1, "unknown key 'synonyms'" },
+};
+
+static void
+test_every_message_at_its_position(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(messages) / sizeof(messages[0]); i++) {
+		bad(messages[i].yaml, messages[i].line, messages[i].col, messages[i].msg);
+	}
+	/* and the warnings */
+	warns("name: t\npatterns: {a: 1, b: 0}\nthreshold: 1\n", 2, 21,
+	      "pattern 'b' has weight 0 and never counts");
+	warns("name: t\n", 1, 1, "has no terms, queries or patterns: it never alerts");
+}
+
 static void
 explain_collect(void *arg, unsigned int depth, bool held, const char *text)
 {
@@ -504,6 +598,7 @@ main(void)
 	CU_add_test(s, "weighted patterns reach a threshold",
 	            test_weighted_patterns_reach_a_threshold);
 	CU_add_test(s, "every error in a file is reported", test_every_error_in_a_file_is_reported);
+	CU_add_test(s, "every message at its position", test_every_message_at_its_position);
 	CU_add_test(s, "explain shows rules, clauses and hits",
 	            test_explain_shows_rules_clauses_and_hits);
 	CU_add_test(s, "cache serves an unchanged set", test_cache_serves_an_unchanged_set);
