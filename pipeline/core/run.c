@@ -225,7 +225,6 @@ control_start(struct control *ctl, struct wl_pub *pub, const struct fw_config *c
 			free(err);
 		}
 	}
-	signal(SIGHUP, on_hup);
 	ctl->started = pthread_create(&ctl->thread, NULL, control_main, ctl) == 0;
 	if (!ctl->started) {
 		log_err("cannot start the control thread: no hot reload");
@@ -564,6 +563,8 @@ run_main(char *prog, const struct run_opts *o)
 	int eal_argc, rc = 1;
 	bool eal_up = false;
 
+	/* a SIGHUP while starting (a long compile) is kept for the control thread, not fatal */
+	signal(SIGHUP, on_hup);
 	memset(&wc, 0, sizeof(wc));
 	cfg = config_load(o->config, &err);
 	if (cfg == NULL) {
