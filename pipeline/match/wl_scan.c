@@ -37,12 +37,16 @@ struct wl_scratch {
 	const struct wl_set *set;
 	hs_scratch_t *hs;
 	const struct wl_item *item;
-	uint8_t *buf;  /* folded text of every field, NUL after each */
-	uint32_t *map; /* buf offset → offset in the field's original text (folded fields) */
+	uint8_t *buf;    /* folded text of every field, NUL after each */
+	uint32_t *map;   /* buf offset → offset in the field's original text (folded fields) */
+	uint8_t *refold; /* where the map is built: hs may still be reading buf */
 	uint32_t fstart[WL_FIELD__MAX];
-	uint32_t fend[WL_FIELD__MAX]; /* the separator sits at fend[f] */
-	bool folded[WL_FIELD__MAX];   /* map is valid for this field */
-	struct hit *hits;             /* [WL_SCAN_HITS] */
+	uint32_t fend[WL_FIELD__MAX];  /* the separator sits at fend[f] */
+	bool folded[WL_FIELD__MAX];    /* the field's text changed when folded */
+	bool map_ready[WL_FIELD__MAX]; /* map is built for this field (on demand) */
+	uint32_t fhead[WL_FIELD__MAX]; /* its ASCII head, copied as is */
+	uint32_t fcap[WL_FIELD__MAX];  /* the output room its fold had */
+	struct hit *hits;              /* [WL_SCAN_HITS] */
 	uint32_t n_hits;
 	uint32_t hits_overflow;
 	uint8_t *wl_touched; /* [n_defs] */
@@ -88,6 +92,7 @@ wl_scratch_alloc(const struct wl_set *set)
 	s->set = set;
 	s->buf = malloc(BUF_MAX);
 	s->map = malloc(BUF_MAX * sizeof(*s->map));
+	s->refold = malloc(BUF_MAX);
 	s->hits = malloc(WL_SCAN_HITS * sizeof(*s->hits));
 	s->grouped = malloc(WL_SCAN_HITS * sizeof(*s->grouped));
 	s->order = malloc(WL_SCAN_HITS * sizeof(*s->order));
@@ -98,10 +103,10 @@ wl_scratch_alloc(const struct wl_set *set)
 	s->atom_off = calloc(set->max_atoms + 1, sizeof(*s->atom_off));
 	s->atom_list = calloc(set->max_atoms + 1, sizeof(*s->atom_list));
 	s->rule_fired = calloc(set->max_rules + 1, 1);
-	if (s->buf == NULL || s->map == NULL || s->hits == NULL || s->grouped == NULL ||
-	    s->order == NULL || s->pos == NULL || s->wl_touched == NULL || s->touched == NULL ||
-	    s->atom_n == NULL || s->atom_off == NULL || s->atom_list == NULL ||
-	    s->rule_fired == NULL) {
+	if (s->buf == NULL || s->map == NULL || s->refold == NULL || s->hits == NULL ||
+	    s->grouped == NULL || s->order == NULL || s->pos == NULL || s->wl_touched == NULL ||
+	    s->touched == NULL || s->atom_n == NULL || s->atom_off == NULL ||
+	    s->atom_list == NULL || s->rule_fired == NULL) {
 		goto fail;
 	}
 	if (set->db != NULL && hs_alloc_scratch(set->db, &s->hs) != HS_SUCCESS) {
@@ -132,6 +137,7 @@ wl_scratch_free(struct wl_scratch *s)
 	free(s->grouped);
 	free(s->hits);
 	free(s->map);
+	free(s->refold);
 	free(s->buf);
 	free(s);
 }
@@ -279,9 +285,31 @@ field_at(const struct wl_scratch *s, uint32_t pos)
 	return f;
 }
 
+/*
+ * The offset map of a folded field, built only when a hit in it needs an
+ * offset: folding again with the same input and room gives the same bytes,
+ * now with each one's source offset. Most items never need it.
+ */
+static void
+build_map(struct wl_scratch *s, uint32_t f)
+{
+	const uint8_t *p = s->item->field[f].ptr;
+	uint32_t head = s->fhead[f], base = s->fstart[f], i, n;
+
+	for (i = 0; i < head; i++) {
+		s->map[base + i] = i;
+	}
+	n = (uint32_t)wl_fold(p + head, s->item->field[f].len - head, s->refold + base + head,
+	                      s->fcap[f], s->map + base + head, NULL);
+	for (i = 0; i < n; i++) {
+		s->map[base + head + i] += head;
+	}
+	s->map_ready[f] = true;
+}
+
 /* Offset of folded position <pos> of field <f> in the field's original text. */
 static uint32_t
-orig_off(const struct wl_scratch *s, uint32_t f, uint32_t pos)
+orig_off(struct wl_scratch *s, uint32_t f, uint32_t pos)
 {
 	if (!s->folded[f]) {
 		return pos - s->fstart[f];
@@ -289,13 +317,15 @@ orig_off(const struct wl_scratch *s, uint32_t f, uint32_t pos)
 	if (pos >= s->fend[f]) {
 		return (uint32_t)s->item->field[f].len;
 	}
+	if (!s->map_ready[f]) {
+		build_map(s, f);
+	}
 	return s->map[pos];
 }
 
 /* cs: and exact: terms: the unfolded text must be the term as written. */
 static bool
-verify_orig(const struct wl_scratch *s, const struct wl_term *t, uint32_t f, uint32_t start,
-            uint32_t end)
+verify_orig(struct wl_scratch *s, const struct wl_term *t, uint32_t f, uint32_t start, uint32_t end)
 {
 	uint32_t a = orig_off(s, f, start), b = orig_off(s, f, end);
 
@@ -387,8 +417,39 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to, unsign
 }
 
 /*
+ * Copies the ASCII run at the start of <p> (at most <len> bytes) to <out>
+ * 32 bytes at a time, checking as it copies: one pass over an ASCII field
+ * instead of a check and then a copy. Returns the bytes copied: <len> when
+ * all were ASCII, else a multiple of 32 before the first non-ASCII byte's
+ * block.
+ */
+static size_t
+copy_ascii(const uint8_t *p, size_t len, uint8_t *out)
+{
+	const uint64_t high = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 32 <= len; i += 32) {
+		uint64_t w[4];
+
+		memcpy(w, p + i, sizeof(w));
+		if (((w[0] | w[1] | w[2] | w[3]) & high) != 0) {
+			return i;
+		}
+		memcpy(out + i, w, sizeof(w));
+	}
+	if (!wl_fold_is_ascii(p + i, len - i)) {
+		return i;
+	}
+	memcpy(out + i, p + i, len - i);
+	return len;
+}
+
+/*
  * Folds <item>'s fields into s->buf, cutting at WL_SCAN_MAX bytes of output
- * on a code point boundary. Pure-ASCII fields are copied (identity offsets).
+ * on a code point boundary. Pure-ASCII fields are copied (identity offsets);
+ * a field with non-ASCII text keeps its ASCII head as copied and folds the
+ * rest, with s->map giving every byte's offset in the field.
  */
 static uint32_t
 join(struct wl_scratch *s, const struct wl_item *item, bool *truncated)
@@ -400,25 +461,27 @@ join(struct wl_scratch *s, const struct wl_item *item, bool *truncated)
 	s->item = item;
 	for (f = 0; f < WL_FIELD__MAX; f++) {
 		const uint8_t *p = item->field[f].ptr;
-		size_t len = p == NULL ? 0 : item->field[f].len, n;
+		size_t len = p == NULL ? 0 : item->field[f].len, n = 0, head;
 		bool cut = false;
 
 		s->fstart[f] = pos;
 		s->folded[f] = false;
-		if (len > 0 && wl_fold_is_ascii(p, len)) {
-			if (len > budget) {
-				len = budget;
-				*truncated = true;
-			}
-			memcpy(s->buf + pos, p, len);
-			n = len;
-		} else if (len > 0) {
-			n = wl_fold(p, len, s->buf + pos, budget, s->map + pos, &cut);
-			s->folded[f] = true;
-			*truncated |= cut;
-		} else {
-			n = 0;
+		if (len > budget) {
+			/* cut: ASCII anywhere, a fold never past a whole code point */
+			len = budget;
+			*truncated = true;
 		}
+		head = len > 0 ? copy_ascii(p, len, s->buf + pos) : 0;
+		s->map_ready[f] = false;
+		s->fhead[f] = (uint32_t)head;
+		s->fcap[f] = budget - (uint32_t)head;
+		if (head < len) {
+			s->folded[f] = true;
+			n = wl_fold(p + head, item->field[f].len - head, s->buf + pos + head,
+			            budget - head, NULL, &cut);
+			*truncated |= cut;
+		}
+		n += head;
 		pos += (uint32_t)n;
 		budget -= (uint32_t)n;
 		s->fend[f] = pos;
@@ -522,7 +585,7 @@ say(struct wl_scratch *s, unsigned int depth, bool held, const char *fmt, ...)
 
 /* "Lavrov summary@57, Лавров title@0": an atom's hits for explain output. */
 static void
-atom_hits_text(const struct wl_scratch *s, uint32_t la, char *buf, size_t cap)
+atom_hits_text(struct wl_scratch *s, uint32_t la, char *buf, size_t cap)
 {
 	const struct wl_set *set = s->set;
 	size_t o = 0;
@@ -749,7 +812,7 @@ order_hits(struct wl_scratch *s)
 
 /* Whether the same term text at the same place is already among the <n> hits listed. */
 static bool
-reported(const struct wl_scratch *s, uint32_t n, const char *display, const struct hit *h)
+reported(struct wl_scratch *s, uint32_t n, const char *display, const struct hit *h)
 {
 	uint32_t f = field_at(s, h->start), off = orig_off(s, f, h->start);
 

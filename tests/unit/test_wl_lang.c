@@ -218,6 +218,17 @@ test_offsets_are_in_the_unfolded_text(void)
 	CU_ASSERT_EQUAL(s.offset[0][0], 12);
 	CU_ASSERT_STRING_EQUAL(s.term[0][1], "Lavrov");
 	CU_ASSERT_EQUAL(s.offset[0][1], 23);
+	/* an ASCII head longer than the 32-byte copy blocks, then folded text */
+	CU_ASSERT_EQUAL(scan2(set, NULL,
+	                      "Lavrov said on Monday, in a long ASCII opening, that Ŝŝ PÉREZ and "
+	                      "Lavrov",
+	                      &s),
+	                1);
+	CU_ASSERT_EQUAL_FATAL(s.n_hits[0], 3);
+	CU_ASSERT_EQUAL(s.offset[0][0], 0);
+	CU_ASSERT_STRING_EQUAL(s.term[0][1], "Pérez");
+	CU_ASSERT_EQUAL(s.offset[0][1], 58);
+	CU_ASSERT_EQUAL(s.offset[0][2], 69);
 	wl_set_free(set);
 }
 
@@ -230,6 +241,9 @@ test_cs_and_exact_terms_check_the_original(void)
 	CU_ASSERT_EQUAL(hits(T("'cs:\"Лавров\"'"), "сказал ЛАВРОВ"), 0);
 	CU_ASSERT_EQUAL(hits(T("'exact:\"c++\"'"), "learn c++ now"), 1);
 	CU_ASSERT_EQUAL(hits(T("'exact:\"c++\"'"), "learn C++ now"), 0);
+	CU_ASSERT_EQUAL(hits(T("'cs:\"Лавров\"'"),
+	                     "a long ASCII opening of more than thirty-two bytes: Лавров"),
+	                1);
 	CU_ASSERT_EQUAL(hits(T("exact:Pérez"), "said Perez"), 0);
 	CU_ASSERT_EQUAL(hits(T("exact:Pérez"), "said Pérez"), 1);
 	CU_ASSERT_EQUAL(hits("name: t\ndefaults: {case: sensitive}\nterms: [Iran]\n", "IRAN"), 0);
