@@ -768,8 +768,8 @@ test_json_feed_is_valid_json(void)
 		js_ws(&j);
 		CU_ASSERT(j.p == j.end);
 		CU_ASSERT_EQUAL(j.ids, doc->n_items);
-		CU_ASSERT(strstr((const char *)doc->body, "\"https://jsonfeed.org/version/1.1\"") !=
-		          NULL);
+		CU_ASSERT(memmem(doc->body, doc->len, "\"https://jsonfeed.org/version/1.1\"",
+		                 strlen("\"https://jsonfeed.org/version/1.1\"")) != NULL);
 		CU_ASSERT_EQUAL(doc->charset, GEN_CS_UTF8);
 		CU_ASSERT(strncmp(doc->content_type, "application/feed+json", 21) == 0);
 		for (i = 0; i < doc->n_hits; i++) {
@@ -817,7 +817,9 @@ test_cp1251_bytes_and_declaration(void)
 		for (i = 0; i < doc->len; i++) {
 			CU_ASSERT(doc->body[i] != 0x98 && doc->body[i] != 0);
 		}
-		prolog = strstr((const char *)doc->body, "encoding=\"windows-1251\"") != NULL;
+		/* the body is not NUL-terminated: search within its length */
+		prolog = memmem(doc->body, doc->len, "encoding=\"windows-1251\"",
+		                strlen("encoding=\"windows-1251\"")) != NULL;
 		header = strstr(doc->content_type, "charset=windows-1251") != NULL;
 		CU_ASSERT(prolog == (decl != GEN_CSD_HEADER));
 		CU_ASSERT(header == (decl != GEN_CSD_PROLOG));
