@@ -133,7 +133,6 @@ struct wl_set {
 	uint32_t *atom_wl;      /* set-wide atom index → watchlist */
 	uint32_t n_atoms;
 	uint32_t max_atoms; /* most atoms in one watchlist */
-	uint32_t max_rules; /* most rules in one watchlist */
 	uint32_t n_pats;    /* distinct (expression, flags) compiled */
 	uint32_t *fan_off;  /* [n_pats + 1]: pattern p owns fan[fan_off[p] .. fan_off[p+1]) */
 	uint32_t *fan;      /* term indices */

@@ -492,9 +492,6 @@ assemble(struct wl_set *set, struct wl_diags *d)
 		if (set->defs[i].n_atoms > set->max_atoms) {
 			set->max_atoms = set->defs[i].n_atoms;
 		}
-		if (set->defs[i].n_rules > set->max_rules) {
-			set->max_rules = set->defs[i].n_rules;
-		}
 		for (j = 0; j < set->defs[i].n_rules; j++) {
 			set->defs[i].needs_pos |= set->defs[i].rules[j].needs_pos;
 		}

@@ -59,7 +59,6 @@ struct wl_scratch {
 	uint32_t n_atom_list;
 	uint32_t *order;     /* [WL_SCAN_HITS] hit indexes by (watchlist, start) */
 	uint32_t *grouped;   /* [WL_SCAN_HITS] hit indexes grouped by atom, text order */
-	uint8_t *rule_fired; /* [max_rules] */
 	struct wlq_pos *pos; /* [WL_SCAN_HITS] */
 	const struct wlq_pos *qpos[WLQ_MAX_ATOMS];
 	uint32_t qn[WLQ_MAX_ATOMS];
@@ -102,11 +101,10 @@ wl_scratch_alloc(const struct wl_set *set)
 	s->atom_n = calloc(set->max_atoms + 1, sizeof(*s->atom_n));
 	s->atom_off = calloc(set->max_atoms + 1, sizeof(*s->atom_off));
 	s->atom_list = calloc(set->max_atoms + 1, sizeof(*s->atom_list));
-	s->rule_fired = calloc(set->max_rules + 1, 1);
 	if (s->buf == NULL || s->map == NULL || s->refold == NULL || s->hits == NULL ||
 	    s->grouped == NULL || s->order == NULL || s->pos == NULL || s->wl_touched == NULL ||
 	    s->touched == NULL || s->atom_n == NULL || s->atom_off == NULL ||
-	    s->atom_list == NULL || s->rule_fired == NULL) {
+	    s->atom_list == NULL) {
 		goto fail;
 	}
 	if (set->db != NULL && hs_alloc_scratch(set->db, &s->hs) != HS_SUCCESS) {
@@ -126,7 +124,6 @@ wl_scratch_free(struct wl_scratch *s)
 		return;
 	}
 	hs_free_scratch(s->hs);
-	free(s->rule_fired);
 	free(s->atom_list);
 	free(s->atom_off);
 	free(s->atom_n);
@@ -693,7 +690,6 @@ decide(struct wl_scratch *s, uint32_t wl, const uint32_t *order, uint32_t h0, ui
 		bool held = false;
 		int32_t score = 0;
 
-		s->rule_fired[r] = 0;
 		if (ru->kind == WL_RULE_QUERY) {
 			held = decide_query(s, def, ru);
 		} else {
@@ -737,7 +733,6 @@ decide(struct wl_scratch *s, uint32_t wl, const uint32_t *order, uint32_t h0, ui
 		if (held && fired == WL_NONE) {
 			fired = r;
 		}
-		s->rule_fired[r] = held;
 	}
 	if (fired != WL_NONE) {
 		*rule_name = def->rules[fired].name;
