@@ -16,4 +16,16 @@ hash_fmix32(uint32_t h)
 	return h;
 }
 
+/* MurmurHash3's 64-bit finaliser. */
+static inline uint64_t
+hash_fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	k ^= k >> 33;
+	return k;
+}
+
 #endif

@@ -110,7 +110,7 @@ wl_pub_reload(struct wl_pub *p, struct wl_diags *d)
 	struct wl_gen *g, *old;
 	uint64_t token, t0 = clock_ns(CLOCK_MONOTONIC), t1;
 	struct timespec nap = { 0, 200000 };
-	uint32_t i;
+	const struct wl_diag *e;
 
 	if (d == NULL) {
 		d = &own;
@@ -118,11 +118,9 @@ wl_pub_reload(struct wl_pub *p, struct wl_diags *d)
 	g = wl_gen_build(p->paths, p->n_paths, &p->opts, p->n_workers, p->cur->id + 1, d);
 	if (g == NULL) {
 		p->reload_failed++;
-		for (i = 0; i < d->n && d->v[i].warning; i++) {
-		}
-		if (i < d->n) {
-			wl_diag_format(&d->v[i], p->last_reload_error,
-			               sizeof(p->last_reload_error));
+		e = wl_diags_first_error(d);
+		if (e != NULL) {
+			wl_diag_format(e, p->last_reload_error, sizeof(p->last_reload_error));
 		} else {
 			snprintf(p->last_reload_error, sizeof(p->last_reload_error),
 			         "out of memory");

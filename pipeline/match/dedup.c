@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/mem.h"
 
 #define WAYS        8
@@ -74,17 +75,6 @@ dedup_evictions(const struct dedup *d)
 }
 
 static inline uint64_t
-fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	k ^= k >> 33;
-	return k;
-}
-
-static inline uint64_t
 rotl64(uint64_t x, int r)
 {
 	return (x << r) | (x >> (64 - r));
@@ -148,7 +138,7 @@ dedup_key(struct span feed_url, struct span guid, struct span link, struct span 
 	h ^= (uint64_t)kind * K2;
 	h = absorb(h, id.ptr, id.len);
 	h = absorb(h, (const uint8_t *)watchlist, strlen(watchlist));
-	return fmix64(h);
+	return hash_fmix64(h);
 }
 
 bool
@@ -163,7 +153,7 @@ dedup_seen(struct dedup *d, uint64_t key, uint64_t now_ns)
 		return false;
 	}
 	/* callers may hand raw counters as keys: mix before picking a bucket */
-	b = &d->b[fmix64(k) & d->mask];
+	b = &d->b[hash_fmix64(k) & d->mask];
 	for (w = 0; w < WAYS; w++) {
 		uint64_t t = b->t[w];
 

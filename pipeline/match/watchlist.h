@@ -69,6 +69,9 @@ struct wl_diags {
 int wl_diag_add(struct wl_diags *d, const char *file, uint32_t line, uint32_t col, bool warning,
                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* The first error in <d> (warnings skipped), or NULL when there is none. */
+const struct wl_diag *wl_diags_first_error(const struct wl_diags *d);
+
 /* Frees what <d> holds and empties it. */
 void wl_diags_clear(struct wl_diags *d);
 

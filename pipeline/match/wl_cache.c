@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/hash.h"
 
 #define MAGIC     "FWHSDB1" /* 8 bytes with its NUL */
 #define HDR_LEN   40u
@@ -69,17 +70,6 @@ hasher_u64(struct hasher *h, uint64_t v)
 		le[i] = (uint8_t)(v >> (8 * i));
 	}
 	hasher_feed(h, le, sizeof(le));
-}
-
-static uint64_t
-fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	k ^= k >> 33;
-	return k;
 }
 
 static void
@@ -145,7 +135,7 @@ wl_cache_key_of(const char *const *exprs, const unsigned int *flags, const unsig
 	(void)hs_populate_platform(&plat);
 	hasher_u64(&h, plat.tune);
 	hasher_u64(&h, plat.cpu_features);
-	b = fmix64(h.b ^ h.n);
+	b = hash_fmix64(h.b ^ h.n);
 	put_le64(key->b, h.a);
 	put_le64(key->b + 8, b);
 }

@@ -230,6 +230,19 @@ wl_diag_add(struct wl_diags *d, const char *file, uint32_t line, uint32_t col, b
 	return rc;
 }
 
+const struct wl_diag *
+wl_diags_first_error(const struct wl_diags *d)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->n; i++) {
+		if (!d->v[i].warning) {
+			return &d->v[i];
+		}
+	}
+	return NULL;
+}
+
 void
 wl_diags_clear(struct wl_diags *d)
 {
@@ -583,16 +596,13 @@ wl_set_load(const char *const *paths, size_t n_paths, char **err)
 {
 	struct wl_diags d = { 0 };
 	struct wl_set *set = wl_set_build(paths, n_paths, NULL, &d);
-	uint32_t i;
+	const struct wl_diag *e = wl_diags_first_error(&d);
 
 	if (set == NULL) {
-		for (i = 0; i < d.n && d.v[i].warning; i++) {
-		}
-		if (i < d.n && d.v[i].line > 0) {
-			err_set(err, "%s:%u:%u: %s", d.v[i].file, d.v[i].line, d.v[i].col,
-			        d.v[i].msg);
-		} else if (i < d.n) {
-			err_set(err, "%s: %s", d.v[i].file, d.v[i].msg);
+		if (e != NULL && e->line > 0) {
+			err_set(err, "%s:%u:%u: %s", e->file, e->line, e->col, e->msg);
+		} else if (e != NULL) {
+			err_set(err, "%s: %s", e->file, e->msg);
 		} else {
 			err_set(err, "watchlists: out of memory");
 		}
