@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alert/alert_text.h"
+#include "alert/tail.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/offline.h"
@@ -31,7 +32,7 @@ static const char usage_text[] =
         "usage: feedwatch <command> [options]\n"
         "\n"
         "commands:\n"
-        "  run   [-c FILE] [--pcap FILE | --iface IF] [--socket PATH] [--journal PATH]\n"
+        "  run   [-c FILE] [--pcap FILE | --iface IF] [--socket PATH] [--journal DIR]\n"
         "        [--control PATH] [--wait-clients N] [-- EAL args]\n"
         "        capture, match and publish alerts; with --pcap, exit when the file is done;\n"
         "        SIGHUP, `feedwatch ctl reload` or a changed watchlist file reloads\n"
@@ -45,8 +46,10 @@ static const char usage_text[] =
         "        list every item extracted, one JSON object a line, without matching\n"
         "  match [-c FILE] --http FILE.pcap...\n"
         "        list every HTTP response reassembled, one JSON object a line\n"
-        "  tail  [--socket PATH] [--json]\n"
-        "        read alerts from a running feedwatch\n"
+        "  tail  [--socket PATH|HOST:PORT] [--resume SEQ] [--json] [--watchlist NAME]...\n"
+        "        [--severity LEVEL] [--color=WHEN] [--once]\n"
+        "        follow the alerts of a running feedwatch: readable on a terminal, NDJSON\n"
+        "        when piped; reconnects and resumes after the last alert seen\n"
         "  ctl   [--control PATH] reload | watchlists\n"
         "        talk to a running feedwatch over its control socket\n"
         "  version\n"
@@ -357,95 +360,9 @@ cmd_match(int argc, char **argv)
 }
 
 static int
-tail_line(const char *line, size_t len, bool json)
-{
-	struct alert_rec r;
-	uint64_t seq, lat;
-
-	if (json) {
-		fwrite(line, 1, len, stdout);
-		fputc('\n', stdout);
-	} else if (alert_text_parse(line, len, &r, &seq, &lat) == 0) {
-		alert_text_print(stdout, &r, seq, lat);
-	} else {
-		fprintf(stderr, "feedwatch: not an alert line: %.*s\n", (int)len, line);
-		return -1;
-	}
-	fflush(stdout);
-	return 0;
-}
-
-static int
 cmd_tail(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = DEFAULT_SOCKET;
-	static char buf[1 << 17];
-	struct sockaddr_un sa;
-	bool json = false;
-	size_t have = 0;
-	int c, fd;
-
-	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			path = optarg;
-			break;
-		case 'J':
-			json = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return usage(NULL);
-		}
-	}
-	if (optind < argc) {
-		return usage("tail takes no arguments");
-	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "feedwatch: %s: socket path too long\n", path);
-		return 1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "feedwatch: %s: %s\n", path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-		}
-		return 1;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
-		char *nl, *start = buf;
-
-		if (n <= 0) {
-			break;
-		}
-		have += (size_t)n;
-		while ((nl = memchr(start, '\n', have - (size_t)(start - buf))) != NULL) {
-			tail_line(start, (size_t)(nl - start), json);
-			start = nl + 1;
-		}
-		have -= (size_t)(start - buf);
-		memmove(buf, start, have);
-		if (have == sizeof(buf)) {
-			fprintf(stderr, "feedwatch: alert line longer than %zu bytes\n",
-			        sizeof(buf));
-			have = 0;
-		}
-	}
-	close(fd);
-	return 0;
+	return tail_main(argc, argv, DEFAULT_SOCKET);
 }
 
 int

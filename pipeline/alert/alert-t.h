@@ -39,6 +39,7 @@ struct alert_rec {
 	uint32_t n_hits_dropped;
 	uint32_t n_tags;
 	char watchlist[ALERT_NAME_LEN];
+	char wl_version[16]; /* the watchlist file's version: its `version:` or a content hash */
 	char severity[16];
 	char rule[ALERT_NAME_LEN]; /* empty: plain terms */
 	char tags[ALERT_MAX_TAGS][ALERT_TAG_LEN];

@@ -5,6 +5,20 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * Bounds on the strings of hello/gap/notice lines, so that ALERT_JSON_NOTE_MAX
+ * holds any of them even if every byte escapes to six: hello is at most
+ * 6 * (32 + 64 + 16) + 70 bytes, notice 6 * (16 + 128) + 50.
+ */
+#define NOTE_VERSION_MAX 32
+#define NOTE_NODE_MAX    64
+#define NOTE_WORD_MAX    16
+#define NOTE_MESSAGE_MAX 128
+_Static_assert(6 * (NOTE_VERSION_MAX + NOTE_NODE_MAX + NOTE_WORD_MAX) + 80 <= ALERT_JSON_NOTE_MAX,
+               "a hello line fits ALERT_JSON_NOTE_MAX");
+_Static_assert(6 * (NOTE_WORD_MAX + NOTE_MESSAGE_MAX) + 80 <= ALERT_JSON_NOTE_MAX,
+               "a notice line fits ALERT_JSON_NOTE_MAX");
+
 struct out {
 	char *p;
 	char *end;
@@ -127,6 +141,21 @@ put_json_str(struct out *o, const char *s)
 	put_json_span(o, (const uint8_t *)s, strlen(s));
 }
 
+/* At most <max> bytes of <s>, cut back to a UTF-8 character boundary. */
+static void
+put_json_cut(struct out *o, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((uint8_t)s[n] & 0xc0) == 0x80) {
+			n--;
+		}
+	}
+	put_json_span(o, (const uint8_t *)s, n);
+}
+
 static void
 put_kv_str(struct out *o, const char *key, const char *val)
 {
@@ -191,6 +220,7 @@ alert_json_encode(const struct alert_rec *r, uint64_t seq, uint64_t latency_us, 
 	put_str(&o, ",\"ts\":");
 	put_ts(&o, r->ts_ns);
 	put_kv_str(&o, "watchlist", r->watchlist);
+	put_kv_str(&o, "watchlist_version", r->wl_version);
 	put_kv_str(&o, "severity", r->severity);
 	put_str(&o, ",\"tags\":[");
 	for (i = 0; i < r->n_tags && i < ALERT_MAX_TAGS; i++) {
@@ -237,4 +267,52 @@ alert_json_encode(const struct alert_rec *r, uint64_t seq, uint64_t latency_us, 
 		return 0;
 	}
 	return (size_t)(o.p - buf);
+}
+
+size_t
+alert_json_hello(char *buf, size_t cap, const char *version, const char *node, const char *format,
+                 uint64_t last_seq)
+{
+	struct out o = { buf, buf + cap, false };
+
+	put_str(&o, "{\"hello\":{\"version\":");
+	put_json_cut(&o, version, NOTE_VERSION_MAX);
+	put_str(&o, ",\"node\":");
+	put_json_cut(&o, node, NOTE_NODE_MAX);
+	put_str(&o, ",\"format\":");
+	put_json_cut(&o, format, NOTE_WORD_MAX);
+	put_str(&o, ",\"last_seq\":");
+	put_u64(&o, last_seq);
+	put_str(&o, "}}\n");
+	return o.overflow ? 0 : (size_t)(o.p - buf);
+}
+
+size_t
+alert_json_gap(char *buf, size_t cap, uint64_t from, uint64_t to, const char *reason)
+{
+	struct out o = { buf, buf + cap, false };
+
+	put_str(&o, "{\"gap\":{\"from\":");
+	put_u64(&o, from);
+	put_str(&o, ",\"to\":");
+	put_u64(&o, to);
+	put_str(&o, ",\"reason\":");
+	put_json_cut(&o, reason, NOTE_WORD_MAX);
+	put_str(&o, "}}\n");
+	return o.overflow ? 0 : (size_t)(o.p - buf);
+}
+
+size_t
+alert_json_notice(char *buf, size_t cap, const char *type, const char *message, uint64_t last_seq)
+{
+	struct out o = { buf, buf + cap, false };
+
+	put_str(&o, "{\"notice\":{\"type\":");
+	put_json_cut(&o, type, NOTE_WORD_MAX);
+	put_str(&o, ",\"message\":");
+	put_json_cut(&o, message, NOTE_MESSAGE_MAX);
+	put_str(&o, ",\"last_seq\":");
+	put_u64(&o, last_seq);
+	put_str(&o, "}}\n");
+	return o.overflow ? 0 : (size_t)(o.p - buf);
 }

@@ -36,4 +36,33 @@ size_t alert_json_encode(const struct alert_rec *r, uint64_t seq, uint64_t laten
 
 #define ALERT_JSON_MAX 65536 /* fits any record even if every byte is escaped */
 
+/*
+ * The other lines a stream carries (alert.schema.json describes all four).
+ * Each writes one JSON object and '\n' into <buf> of <cap> bytes and returns
+ * its length, or 0 if <cap> is too small (ALERT_JSON_NOTE_MAX always does:
+ * strings are cut at a UTF-8 boundary to 32 bytes for version, 64 for node,
+ * 128 for message and 16 for format, reason and type). No argument is NULL.
+ */
+#define ALERT_JSON_NOTE_MAX 1024
+
+/* {"hello":{"version":V,"node":N,"format":F,"last_seq":S}}: first line on every connection */
+size_t alert_json_hello(char *buf, size_t cap, const char *version, const char *node,
+                        const char *format, uint64_t last_seq);
+
+/*
+ * {"gap":{"from":A,"to":B,"reason":R}}: alerts A..B (inclusive) are not in
+ * this stream; R is "slow" (the client fell behind) or "retention" (gone
+ * from the journal). A client gets them back by reconnecting with
+ * {"resume_after":A-1} while the journal still has them.
+ */
+size_t alert_json_gap(char *buf, size_t cap, uint64_t from, uint64_t to, const char *reason);
+
+/*
+ * {"notice":{"type":T,"message":M,"last_seq":S}}: T is "disconnect" (the
+ * server closes the connection after this line; S is the last alert sent) or
+ * "error" (a request line was refused; the stream goes on).
+ */
+size_t alert_json_notice(char *buf, size_t cap, const char *type, const char *message,
+                         uint64_t last_seq);
+
 #endif

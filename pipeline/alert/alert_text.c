@@ -287,9 +287,9 @@ read_object(struct rd *r, struct alert_rec *a, const struct field_map *map, size
 	}
 }
 
-int
-alert_text_parse(const char *line, size_t len, struct alert_rec *a, uint64_t *seq,
-                 uint64_t *latency_us)
+/* The keys of an alert object (native line, or an ECS document's "feedwatch") at <r>. */
+static void
+read_alert(struct rd *r, struct alert_rec *a, uint64_t *seq, uint64_t *latency_us)
 {
 	static const struct field_map item[] = { FM("title", title), FM("link", link), FM("id", id),
 		                                 FM("published", published),
@@ -298,71 +298,241 @@ alert_text_parse(const char *line, size_t len, struct alert_rec *a, uint64_t *se
 		                                 FM("title", feed_title) };
 	static const struct field_map flow[] = { FM("src", flow_src), FM("dst", flow_dst),
 		                                 FM("proto", flow_proto) };
-	struct rd r = { line, line + len, false };
 	bool first = true;
 	char key[32];
+
+	while (next_key(r, key, sizeof(key), &first)) {
+		ws(r);
+		if (strcmp(key, "seq") == 0) {
+			*seq = num(r);
+		} else if (strcmp(key, "latency_us") == 0) {
+			*latency_us = num(r);
+		} else if (strcmp(key, "hits_dropped") == 0) {
+			a->n_hits_dropped = (uint32_t)num(r);
+		} else if (strcmp(key, "watchlist") == 0) {
+			str(r, a->watchlist, sizeof(a->watchlist));
+		} else if (strcmp(key, "watchlist_version") == 0) {
+			str(r, a->wl_version, sizeof(a->wl_version));
+		} else if (strcmp(key, "severity") == 0) {
+			str(r, a->severity, sizeof(a->severity));
+		} else if (strcmp(key, "rule") == 0 && r->p < r->end && *r->p == '"') {
+			str(r, a->rule, sizeof(a->rule));
+		} else if (strcmp(key, "tags") == 0) {
+			read_tags(r, a);
+		} else if (strcmp(key, "hits") == 0) {
+			read_hits(r, a);
+		} else if (strcmp(key, "item") == 0) {
+			read_object(r, a, item, sizeof(item) / sizeof(item[0]));
+		} else if (strcmp(key, "feed") == 0) {
+			read_object(r, a, feed, sizeof(feed) / sizeof(feed[0]));
+		} else if (strcmp(key, "flow") == 0) {
+			read_object(r, a, flow, sizeof(flow) / sizeof(flow[0]));
+		} else {
+			skip_value(r);
+		}
+	}
+}
+
+int
+alert_text_parse(const char *line, size_t len, struct alert_rec *a, uint64_t *seq,
+                 uint64_t *latency_us)
+{
+	struct rd r = { line, line + len, false };
 
 	memset(a, 0, sizeof(*a));
 	*seq = 0;
 	*latency_us = 0;
+	read_alert(&r, a, seq, latency_us);
+	return r.bad || a->watchlist[0] == '\0' ? -1 : 0;
+}
+
+/* The keys of a hello, gap or notice object at <r> into <l>. */
+static void
+read_note(struct rd *r, struct alert_line *l)
+{
+	bool first = true;
+	char key[32];
+
+	while (next_key(r, key, sizeof(key), &first)) {
+		ws(r);
+		if (strcmp(key, "last_seq") == 0) {
+			l->last_seq = num(r);
+		} else if (strcmp(key, "from") == 0) {
+			l->from = num(r);
+		} else if (strcmp(key, "to") == 0) {
+			l->to = num(r);
+		} else if (strcmp(key, "version") == 0) {
+			str(r, l->version, sizeof(l->version));
+		} else if (strcmp(key, "node") == 0) {
+			str(r, l->node, sizeof(l->node));
+		} else if (strcmp(key, "format") == 0) {
+			str(r, l->format, sizeof(l->format));
+		} else if (strcmp(key, "type") == 0) {
+			str(r, l->type, sizeof(l->type));
+		} else if (strcmp(key, "reason") == 0) {
+			str(r, l->reason, sizeof(l->reason));
+		} else if (strcmp(key, "message") == 0) {
+			str(r, l->message, sizeof(l->message));
+		} else {
+			skip_value(r);
+		}
+	}
+}
+
+enum alert_line_kind
+alert_text_parse_line(const char *line, size_t len, struct alert_line *l)
+{
+	struct rd r = { line, line + len, false };
+	enum alert_line_kind kind = ALERT_LINE_OTHER;
+	bool first = true, native = false;
+	char key[32];
+
+	memset(l, 0, sizeof(*l));
 	while (next_key(&r, key, sizeof(key), &first)) {
 		ws(&r);
-		if (strcmp(key, "seq") == 0) {
-			*seq = num(&r);
-		} else if (strcmp(key, "latency_us") == 0) {
-			*latency_us = num(&r);
-		} else if (strcmp(key, "hits_dropped") == 0) {
-			a->n_hits_dropped = (uint32_t)num(&r);
-		} else if (strcmp(key, "watchlist") == 0) {
-			str(&r, a->watchlist, sizeof(a->watchlist));
-		} else if (strcmp(key, "severity") == 0) {
-			str(&r, a->severity, sizeof(a->severity));
-		} else if (strcmp(key, "rule") == 0 && r.p < r.end && *r.p == '"') {
-			str(&r, a->rule, sizeof(a->rule));
-		} else if (strcmp(key, "tags") == 0) {
-			read_tags(&r, a);
-		} else if (strcmp(key, "hits") == 0) {
-			read_hits(&r, a);
-		} else if (strcmp(key, "item") == 0) {
-			read_object(&r, a, item, sizeof(item) / sizeof(item[0]));
-		} else if (strcmp(key, "feed") == 0) {
-			read_object(&r, a, feed, sizeof(feed) / sizeof(feed[0]));
-		} else if (strcmp(key, "flow") == 0) {
-			read_object(&r, a, flow, sizeof(flow) / sizeof(flow[0]));
+		if (strcmp(key, "hello") == 0) {
+			kind = ALERT_LINE_HELLO;
+			read_note(&r, l);
+		} else if (strcmp(key, "gap") == 0) {
+			kind = ALERT_LINE_GAP;
+			read_note(&r, l);
+		} else if (strcmp(key, "notice") == 0) {
+			kind = ALERT_LINE_NOTICE;
+			read_note(&r, l);
+		} else if (strcmp(key, "feedwatch") == 0) {
+			kind = ALERT_LINE_ALERT;
+			l->ecs = true;
+			read_alert(&r, &l->rec, &l->seq, &l->latency_us);
 		} else {
+			/* the native layout has no key the other lines have */
+			native = native || strcmp(key, "seq") == 0;
 			skip_value(&r);
 		}
 	}
-	return r.bad || a->watchlist[0] == '\0' ? -1 : 0;
+	if (r.bad) {
+		return l->kind = ALERT_LINE_OTHER;
+	}
+	if (kind == ALERT_LINE_OTHER && native) {
+		/* a second pass over the same bytes: simpler than two readers in one */
+		if (alert_text_parse(line, len, &l->rec, &l->seq, &l->latency_us) == 0) {
+			kind = ALERT_LINE_ALERT;
+		}
+	}
+	if (kind == ALERT_LINE_ALERT && (l->rec.watchlist[0] == '\0' || l->seq == 0)) {
+		kind = ALERT_LINE_OTHER;
+	}
+	return l->kind = kind;
+}
+
+/* ANSI SGR (ECMA-48 §8.3.117) for each severity label. */
+static const char *
+severity_sgr(const char *sev)
+{
+	static const struct {
+		const char *label;
+		const char *sgr;
+	} map[] = { { "info", "36" },
+		    { "low", "32" },
+		    { "medium", "33" },
+		    { "high", "1;31" },
+		    { "critical", "1;37;41" } };
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcmp(sev, map[i].label) == 0) {
+			return map[i].sgr;
+		}
+	}
+	return "35";
 }
 
 void
 alert_text_print(FILE *f, const struct alert_rec *r, uint64_t seq, uint64_t latency_us)
 {
+	alert_text_print_color(f, r, seq, latency_us, false);
+}
+
+/*
+ * <s> with every C0 and C1 control and DEL shown as '?': feed text decoded
+ * from its \u escapes must not drive the terminal (ECMA-48 sequences).
+ */
+static void
+put_safe(FILE *f, const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+
+	while (*p != '\0') {
+		if (*p < 0x20 || *p == 0x7f) {
+			fputc('?', f);
+			p++;
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fputc('?', f);
+			p += 2;
+		} else {
+			fputc(*p, f);
+			p++;
+		}
+	}
+}
+
+void
+alert_text_print_color(FILE *f, const struct alert_rec *r, uint64_t seq, uint64_t latency_us,
+                       bool color)
+{
 	uint32_t i;
 
-	fprintf(f, "#%llu  %s  [%s]", (unsigned long long)seq, r->watchlist, r->severity);
-	for (i = 0; i < r->n_tags; i++) {
-		fprintf(f, "%s%s", i == 0 ? "  tags: " : ", ", r->tags[i]);
+	fprintf(f, "#%llu  %s", (unsigned long long)seq, color ? "\033[1m" : "");
+	put_safe(f, r->watchlist);
+	if (color) {
+		fprintf(f, "\033[0m  \033[%sm[", severity_sgr(r->severity));
+	} else {
+		fputs("  [", f);
+	}
+	put_safe(f, r->severity);
+	fprintf(f, "]%s", color ? "\033[0m" : "");
+	for (i = 0; i < r->n_tags && i < ALERT_MAX_TAGS; i++) {
+		fputs(i == 0 ? "  tags: " : ", ", f);
+		put_safe(f, r->tags[i]);
 	}
 	if (r->rule[0] != '\0') {
-		fprintf(f, "  rule: %s", r->rule);
+		fputs("  rule: ", f);
+		put_safe(f, r->rule);
 	}
-	fprintf(f, "\n  item:  %s\n", r->title[0] != '\0' ? r->title : "(no title)");
+	fputs("\n  item:  ", f);
+	put_safe(f, r->title[0] != '\0' ? r->title : "(no title)");
+	fputc('\n', f);
 	if (r->link[0] != '\0') {
-		fprintf(f, "  link:  %s\n", r->link);
+		fputs("  link:  ", f);
+		put_safe(f, r->link);
+		fputc('\n', f);
 	}
-	fprintf(f, "  feed:  %s (%s)%s%s\n", r->feed_url, r->feed_format,
-	        r->feed_title[0] != '\0' ? " " : "", r->feed_title);
+	fputs("  feed:  ", f);
+	put_safe(f, r->feed_url);
+	fputs(" (", f);
+	put_safe(f, r->feed_format);
+	fputs(")", f);
+	if (r->feed_title[0] != '\0') {
+		fputc(' ', f);
+		put_safe(f, r->feed_title);
+	}
+	fputc('\n', f);
 	for (i = 0; i < r->n_hits && i < ALERT_MAX_HITS; i++) {
-		fprintf(f, "  hit:   \"%s\" in %s at byte %u\n", r->hits[i].term, r->hits[i].field,
-		        r->hits[i].offset);
+		fputs("  hit:   \"", f);
+		put_safe(f, r->hits[i].term);
+		fputs("\" in ", f);
+		put_safe(f, r->hits[i].field);
+		fprintf(f, " at byte %u\n", r->hits[i].offset);
 	}
 	if (r->n_hits_dropped > 0) {
 		fprintf(f, "  (+%u more hits)\n", r->n_hits_dropped);
 	}
 	if (r->flow_src[0] != '\0') {
-		fprintf(f, "  flow:  %s -> %s %s, %llu us after the packet\n", r->flow_src,
-		        r->flow_dst, r->flow_proto, (unsigned long long)latency_us);
+		fputs("  flow:  ", f);
+		put_safe(f, r->flow_src);
+		fputs(" -> ", f);
+		put_safe(f, r->flow_dst);
+		fputc(' ', f);
+		put_safe(f, r->flow_proto);
+		fprintf(f, ", %llu us after the packet\n", (unsigned long long)latency_us);
 	}
 }

@@ -17,8 +17,12 @@ enum kind {
 	K_STR,
 	K_PATH, /* a string resolved against the config file's folder */
 	K_PORTS,
-	K_BOOL, /* true or false */
-	K_SECS, /* a duration: 90, 90s, 30m, 24h, 7d; stored as seconds (uint32) */
+	K_BOOL,   /* true or false */
+	K_SECS,   /* a duration: 90, 90s, 30m, 24h, 7d; stored as seconds (uint32) */
+	K_MS,     /* a duration: 250ms, 2s, 1m, or plain milliseconds; stored as ms (uint32) */
+	K_FSYNC,  /* always, never, or a K_MS duration */
+	K_CHOICE, /* one of key.choices, stored as its index (uint32) */
+	K_MODE,   /* octal permission bits, e.g. "0660" (uint32) */
 };
 
 struct key {
@@ -27,7 +31,11 @@ struct key {
 	size_t off;
 	size_t count_off; /* K_PORTS: where the count lives */
 	uint64_t min, max;
+	const char *const *choices; /* K_CHOICE: NULL-terminated */
 };
+
+static const char *const formats[] = { "feedwatch", "ecs", NULL };
+static const char *const slow_policies[] = { "disconnect", "skip", NULL };
 
 #define OFF(f) offsetof(struct fw_config, f)
 
@@ -42,9 +50,27 @@ static const struct key keys[] = {
 	{ "capture.udp_ports", K_PORTS, OFF(udp_ports), OFF(n_udp_ports), 1, 65535 },
 	{ "capture.verify_checksums", K_BOOL, OFF(verify_checksums), 0, 0, 0 },
 	{ "output.socket", K_PATH, OFF(socket_path), 0, 0, 0 },
-	{ "output.journal", K_PATH, OFF(journal_path), 0, 0, 0 },
-	{ "output.max_clients", K_U32, OFF(max_clients), 0, 1, 1024 },
+	{ "output.socket_group", K_STR, OFF(socket_group), 0, 0, 0 },
+	{ "output.socket_mode", K_MODE, OFF(socket_mode), 0, 0, 0777 },
+	{ "output.tcp", K_STR, OFF(tcp_listen), 0, 0, 0 },
+	{ "output.format", K_CHOICE, OFF(out_format), 0, 0, 0, formats },
+	{ "output.slow_policy", K_CHOICE, OFF(slow_policy), 0, 0, 0, slow_policies },
+	{ "output.resume_wait", K_MS, OFF(resume_wait_ms), 0, 0, 10000 },
+	{ "output.max_clients", K_U32, OFF(max_clients), 0, 1, 65536 },
 	{ "output.client_buffer", K_U32, OFF(client_buffer), 0, 65536, 1u << 30 },
+	{ "journal.dir", K_PATH, OFF(journal_path), 0, 0, 0 },
+	{ "journal.segment_bytes", K_U64, OFF(journal_segment_bytes), 0, 1u << 20, 1ull << 40 },
+	{ "journal.retain_bytes", K_U64, OFF(journal_retain_bytes), 0, 1u << 20, 1ull << 50 },
+	{ "journal.retain_age", K_SECS, OFF(journal_retain_age_s), 0, 0, 3660u * 86400 },
+	{ "journal.fsync", K_FSYNC, OFF(journal_fsync_ms), 0, 0, 3600000 },
+	{ "nats.url", K_STR, OFF(nats_url), 0, 0, 0 },
+	{ "nats.stream", K_STR, OFF(nats_stream), 0, 0, 0 },
+	{ "nats.subject", K_STR, OFF(nats_subject), 0, 0, 0 },
+	{ "nats.node", K_STR, OFF(nats_node), 0, 0, 0 },
+	{ "nats.create_stream", K_BOOL, OFF(nats_create_stream), 0, 0, 0 },
+	{ "nats.max_pending", K_U32, OFF(nats_max_pending), 0, 1, 1u << 20 },
+	{ "nats.ack_timeout", K_MS, OFF(nats_ack_timeout_ms), 0, 10, 600000 },
+	{ "nats.duplicate_window", K_SECS, OFF(nats_dup_window_s), 0, 1, 7u * 86400 },
 	{ "tcp.max_flows", K_U32, OFF(flows), 0, 16, 1u << 24 },
 	{ "tcp.idle_timeout_s", K_U32, OFF(flow_idle_s), 0, 1, 86400 },
 	{ "tcp.reasm_memcap", K_U64, OFF(reasm_memcap), 0, 64u << 10, 1ull << 36 },
@@ -81,6 +107,7 @@ static const struct {
 	{ "limits.ooo_bytes_per_stream", "tcp.reasm_bytes_per_stream" },
 	{ "limits.max_body", "http.max_body" },
 	{ "limits.gzip_streams", "http.inflate_streams" },
+	{ "output.journal", "journal.dir (a folder of segments)" },
 };
 
 int
@@ -105,8 +132,18 @@ defaults(struct fw_config *cfg)
 	cfg->http_ports[2] = 8080;
 	cfg->n_udp_ports = 1;
 	cfg->udp_ports[0] = 5140;
-	cfg->max_clients = 16;
+	cfg->max_clients = 256;
 	cfg->client_buffer = 4u << 20;
+	cfg->socket_mode = 0660;
+	cfg->resume_wait_ms = 100;
+	cfg->journal_segment_bytes = 64ull << 20;
+	cfg->journal_retain_bytes = 1ull << 30;
+	cfg->journal_retain_age_s = 7u * 86400;
+	cfg->journal_fsync_ms = 1000;
+	cfg->nats_create_stream = true;
+	cfg->nats_max_pending = 4096;
+	cfg->nats_ack_timeout_ms = 5000;
+	cfg->nats_dup_window_s = 600;
 	cfg->flows = 65536;
 	cfg->flow_idle_s = 120;
 	cfg->reasm_memcap = 4096ull * CONFIG_SEGMENT_BYTES;
@@ -135,7 +172,12 @@ defaults(struct fw_config *cfg)
 	cfg->dedup_entries = 1u << 18;
 	if (config_set_str(&cfg->watchlist_dir, "/etc/feedwatch/watchlists") != 0 ||
 	    config_set_str(&cfg->socket_path, "/run/feedwatch/alerts.sock") != 0 ||
-	    config_set_str(&cfg->journal_path, "/var/lib/feedwatch/alerts.ndjson") != 0 ||
+	    config_set_str(&cfg->journal_path, "/var/lib/feedwatch/journal") != 0 ||
+	    config_set_str(&cfg->socket_group, "") != 0 ||
+	    config_set_str(&cfg->tcp_listen, "") != 0 || config_set_str(&cfg->nats_url, "") != 0 ||
+	    config_set_str(&cfg->nats_stream, "FEEDWATCH") != 0 ||
+	    config_set_str(&cfg->nats_subject, "feedwatch.alerts") != 0 ||
+	    config_set_str(&cfg->nats_node, "") != 0 ||
 	    config_set_str(&cfg->wl_cache_dir, "/var/cache/feedwatch") != 0 ||
 	    config_set_str(&cfg->control_path, "/run/feedwatch/control.sock") != 0) {
 		return -ENOMEM;
@@ -239,6 +281,56 @@ parse_secs(const char *s, uint64_t *out)
 	return true;
 }
 
+/* 250ms, 2s, 1m, 1h, or a plain number of milliseconds */
+static bool
+parse_ms(const char *s, uint64_t *out)
+{
+	size_t n = strlen(s);
+	uint64_t v;
+
+	if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
+		char num[32];
+
+		if (n - 2 >= sizeof(num)) {
+			return false;
+		}
+		memcpy(num, s, n - 2);
+		num[n - 2] = 0;
+		return parse_uint(num, out);
+	}
+	if (n > 0 && (s[n - 1] < '0' || s[n - 1] > '9')) {
+		if (!parse_secs(s, &v) || v > UINT32_MAX / 1000u) {
+			return false;
+		}
+		*out = v * 1000u;
+		return true;
+	}
+	return parse_uint(s, out);
+}
+
+static int
+set_choice(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_node_t *n)
+{
+	const char *s = (const char *)n->data.scalar.value;
+	char msg[160];
+	size_t at;
+	uint32_t i;
+
+	for (i = 0; k->choices[i] != NULL; i++) {
+		if (strcmp(s, k->choices[i]) == 0) {
+			*(uint32_t *)((char *)cfg + k->off) = i;
+			return 0;
+		}
+	}
+	at = (size_t)snprintf(msg, sizeof(msg), "'%.40s' is not one of", s);
+	for (i = 0; k->choices[i] != NULL && at < sizeof(msg); i++) {
+		at += (size_t)snprintf(msg + at, sizeof(msg) - at, "%s %s", i > 0 ? "," : "",
+		                       k->choices[i]);
+	}
+	fail_at(ld, n, msg, k->name);
+	return -1;
+}
+
 static int
 set_scalar(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_node_t *n)
 {
@@ -281,14 +373,50 @@ set_scalar(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_n
 		*slot = s[0] == 't';
 		return 0;
 	}
-	if (k->kind == K_SECS) {
-		if (!parse_secs(s, &v) || v > k->max) {
-			char msg[128];
+	if (k->kind == K_CHOICE) {
+		return set_choice(ld, cfg, k, n);
+	}
+	if (k->kind == K_MODE) {
+		char *end = NULL;
+		unsigned long m = strtoul(s, &end, 8);
+
+		if (s[0] != '0' || end == s || *end != '\0' || m > k->max) {
+			fail_at(ld, n, "expected octal permission bits like \"0660\" (quoted)",
+			        k->name);
+			return -1;
+		}
+		*(uint32_t *)((char *)cfg + k->off) = (uint32_t)m;
+		return 0;
+	}
+	if (k->kind == K_FSYNC && (strcmp(s, "always") == 0 || strcmp(s, "never") == 0)) {
+		*(uint32_t *)((char *)cfg + k->off) = s[0] == 'a' ? 0u : UINT32_MAX;
+		return 0;
+	}
+	if (k->kind == K_MS || k->kind == K_FSYNC) {
+		if (!parse_ms(s, &v) || v < k->min || v > k->max) {
+			char msg[160];
 
 			snprintf(
 			        msg, sizeof(msg),
-			        "'%.40s' is not a duration like 90s, 30m, 24h or 7d (at most 366d)",
-			        s);
+			        "'%.40s' is not %sa duration like 250ms, 2s or 1m (from %llu ms to "
+			        "%llu ms)",
+			        s, k->kind == K_FSYNC ? "always, never or " : "",
+			        (unsigned long long)k->min, (unsigned long long)k->max);
+			fail_at(ld, n, msg, k->name);
+			return -1;
+		}
+		*(uint32_t *)((char *)cfg + k->off) = (uint32_t)v;
+		return 0;
+	}
+	if (k->kind == K_SECS) {
+		if (!parse_secs(s, &v) || v < k->min || v > k->max) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg),
+			         "'%.40s' is not a duration like 90s, 30m, 24h or 7d (%s at most "
+			         "%llud)",
+			         s, k->min > 0 ? "not 0," : "",
+			         (unsigned long long)(k->max / 86400));
 			fail_at(ld, n, msg, k->name);
 			return -1;
 		}
@@ -481,5 +609,11 @@ config_free(struct fw_config *cfg)
 	free(cfg->control_path);
 	free(cfg->socket_path);
 	free(cfg->journal_path);
+	free(cfg->socket_group);
+	free(cfg->tcp_listen);
+	free(cfg->nats_url);
+	free(cfg->nats_stream);
+	free(cfg->nats_subject);
+	free(cfg->nats_node);
 	free(cfg);
 }

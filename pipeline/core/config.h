@@ -17,6 +17,9 @@
  */
 #define CONFIG_SEGMENT_BYTES 2304u
 
+enum { CONFIG_FORMAT_FEEDWATCH, CONFIG_FORMAT_ECS };
+enum { CONFIG_SLOW_DISCONNECT, CONFIG_SLOW_SKIP };
+
 struct fw_config {
 	char *path;              /* the file loaded, NULL for built-in defaults */
 	char *watchlist_dir;     /* resolved against the config file's folder */
@@ -31,9 +34,28 @@ struct fw_config {
 	uint32_t n_udp_ports;
 	bool verify_checksums; /* IPv4 header, TCP and UDP checksums; a bad one drops the packet */
 	char *socket_path;
-	char *journal_path;
+	char *socket_group;   /* group owning the socket; "" = the process's */
+	uint32_t socket_mode; /* permission bits of the socket (0660) */
+	char *tcp_listen;     /* "addr:port" also serving the alert stream; "" = off */
+	uint32_t out_format;  /* CONFIG_FORMAT_* of socket and NATS lines (the journal is native) */
+	uint32_t slow_policy; /* CONFIG_SLOW_* */
+	uint32_t
+	        resume_wait_ms; /* a new client's time to send {"resume_after":N} before going live */
 	uint32_t max_clients;
-	uint32_t client_buffer;
+	uint32_t client_buffer; /* bytes a client may fall behind before slow_policy */
+	char *journal_path;     /* journal.dir: the folder of segments; "" = no journal */
+	uint64_t journal_segment_bytes;
+	uint64_t journal_retain_bytes;
+	uint32_t journal_retain_age_s; /* 0: no age limit */
+	uint32_t journal_fsync_ms;     /* 0: every batch; UINT32_MAX: never */
+	char *nats_url;                /* "" = no NATS sink; comma-separated servers */
+	char *nats_stream;
+	char *nats_subject; /* prefix: <subject>.<watchlist> */
+	char *nats_node;    /* message ids are <node>:<seq>; "" = the host name */
+	bool nats_create_stream;
+	uint32_t nats_max_pending; /* publishes awaiting their ack */
+	uint32_t nats_ack_timeout_ms;
+	uint32_t nats_dup_window_s; /* the stream's duplicate window when feedwatch creates it */
 	uint32_t flows;
 	uint32_t flow_idle_s;
 	uint64_t reasm_memcap; /* tcp.reasm_memcap: bytes of held segments per worker */

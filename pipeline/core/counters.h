@@ -151,7 +151,25 @@
 	X(alert_clients_accepted, "alert socket clients accepted")                                 \
 	X(alert_clients_refused, "alert socket clients refused at output.max_clients")             \
 	X(alert_clients_slow,                                                                      \
-	  "alert socket clients disconnected for falling output.client_buffer behind")
+	  "alert socket clients disconnected for falling output.client_buffer behind")             \
+	X(alert_clients_gaps, "gap lines sent to clients that fell output.client_buffer behind")   \
+	X(alert_lines_skipped, "alert lines not sent to slow clients (each within a gap line)")    \
+	X(alert_replayed, "alert lines sent to clients from the journal after resume_after")       \
+	X(alert_requests_bad, "client request lines that were not valid requests")                 \
+	X(alert_ecs_errors, "alerts that could not be written in ECS layout (journal has them)")   \
+	X(alert_flushes, "times the writer flushed pending lines to its clients")                  \
+	/* journal (writer thread) */                                                              \
+	X(journal_torn_bytes, "bytes of a partial last line cut off when the journal was opened")  \
+	X(journal_rotated, "journal segments started")                                             \
+	X(journal_deleted, "journal segments deleted by journal.retain_bytes / retain_age")        \
+	X(journal_fsyncs, "journal fsync calls")                                                   \
+	/* NATS JetStream sink (its own thread) */                                                 \
+	X(nats_published, "alerts published to JetStream and acknowledged")                        \
+	X(nats_retried, "alert publishes sent again after a failure or a missing ack")             \
+	X(nats_pending, "alerts published and not yet acknowledged (a gauge)")                     \
+	X(nats_errors, "JetStream publish errors and negative acks")                               \
+	X(nats_reconnects, "reconnections to the NATS server")                                     \
+	X(nats_gaps, "alerts the sink could not publish: gone from the journal (retention)")
 
 enum counter_id {
 #define COUNTER_ENUM(name, help) CNT_##name,

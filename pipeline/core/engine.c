@@ -229,6 +229,7 @@ on_match(void *arg, const struct wl_match *m)
 	r->rx_mono_ns = e->mono_ns;
 	r->detect_ns = clock_ns(CLOCK_MONOTONIC);
 	alert_copy_text(r->watchlist, sizeof(r->watchlist), span_str(m->info->name));
+	alert_copy_text(r->wl_version, sizeof(r->wl_version), span_str(m->info->version));
 	alert_copy_text(r->severity, sizeof(r->severity), span_str(m->info->severity));
 	alert_copy_text(r->rule, sizeof(r->rule), span_str(m->rule != NULL ? m->rule : ""));
 	r->n_tags = m->info->n_tags < ALERT_MAX_TAGS ? m->info->n_tags : ALERT_MAX_TAGS;

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "alert/alert_out.h"
+#include "alert/journal.h"
+#include "alert/nats_sink.h"
 #include "alert/writer.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -39,6 +41,7 @@
 #define MAX_EAL_ARGS    64
 #define WAIT_CLIENTS_S  30
 #define CLOSE_LINGER_MS 2000
+#define NATS_DRAIN_MS   5000
 
 static volatile sig_atomic_t reload_asked;
 
@@ -59,6 +62,11 @@ on_hup(int sig)
 /* The control thread: reloads (SIGHUP, feedwatch ctl, the folder changing) off the data path. */
 struct control {
 	struct wl_pub *pub;
+	struct alert_out *out;
+	struct worker *const *workers;
+	unsigned int n_workers;
+	const struct counters *wc, *nc;
+	struct nats_sink *sink;
 	struct ctl_server *ctl;
 	struct wl_watch *watch;
 	const char *wl_dir;
@@ -153,7 +161,45 @@ on_ctl(void *arg, const char *cmd, struct ctl_reply *r)
 		                                                     : "none");
 		return 0;
 	}
-	ctl_reply_printf(r, "unknown command '%s' (reload, watchlists)\n", cmd);
+	if (strcmp(cmd, "clients") == 0) {
+		static char text[1 << 20];
+
+		if (ctl->out == NULL) {
+			ctl_reply_printf(r, "no alert stream yet\n");
+			return 1;
+		}
+		alert_out_describe(ctl->out, text, sizeof(text), 1000);
+		ctl_reply_printf(r, "%s", text);
+		return 0;
+	}
+	if (strcmp(cmd, "stats") == 0) {
+		struct counters sum;
+		int k;
+
+		/* other threads' counters, read while they run: each value is one aligned word */
+		memset(&sum, 0, sizeof(sum));
+		for (i = 0; i < ctl->n_workers; i++) {
+			counters_sum(&sum, &ctl->workers[i]->c);
+		}
+		if (ctl->wc != NULL) {
+			counters_sum(&sum, ctl->wc);
+		}
+		if (ctl->nc != NULL) {
+			counters_sum(&sum, ctl->nc);
+		}
+		for (k = 0; k < CNT__MAX; k++) {
+			if (sum.v[k] != 0) {
+				ctl_reply_printf(r, "%s %llu\n", counters_name(k),
+				                 (unsigned long long)sum.v[k]);
+			}
+		}
+		if (ctl->sink != NULL) {
+			ctl_reply_printf(r, "nats_acked_seq %llu\n",
+			                 (unsigned long long)nats_sink_acked(ctl->sink));
+		}
+		return 0;
+	}
+	ctl_reply_printf(r, "unknown command '%s' (reload, watchlists, clients, stats)\n", cmd);
 	return 2;
 }
 
@@ -205,7 +251,6 @@ control_start(struct control *ctl, struct wl_pub *pub, const struct fw_config *c
 {
 	char *err = NULL;
 
-	memset(ctl, 0, sizeof(*ctl));
 	ctl->pub = pub;
 	ctl->wl_dir = cfg->watchlist_dir;
 	if (cfg->control_path != NULL && cfg->control_path[0] != 0) {
@@ -449,7 +494,7 @@ port_init(uint16_t port, uint16_t nq, uint16_t nb_desc, struct rte_mempool *mp)
 
 static void
 print_counters(struct worker *const *workers, unsigned int n, const struct counters *wc,
-               const struct spreader *sp)
+               const struct counters *nc, const struct spreader *sp)
 {
 	struct counters sum;
 	unsigned int i;
@@ -465,6 +510,7 @@ print_counters(struct worker *const *workers, unsigned int n, const struct count
 		}
 	}
 	counters_sum(&sum, wc);
+	counters_sum(&sum, nc);
 	if (sp != NULL) {
 		counters_sum(&sum, &sp->c);
 	}
@@ -496,8 +542,8 @@ all_done(struct worker *const *workers, unsigned int n)
  * the journal) runs about every millisecond.
  */
 static void
-writer_loop(struct alert_writer *writer, struct alert_out *out, struct worker *const *workers,
-            unsigned int n_workers)
+writer_loop(struct alert_writer *writer, struct alert_out *out, struct journal *journal,
+            struct worker *const *workers, unsigned int n_workers)
 {
 	uint64_t hz = rte_get_timer_hz(), next = 0;
 
@@ -510,10 +556,99 @@ writer_loop(struct alert_writer *writer, struct alert_out *out, struct worker *c
 		now = rte_get_timer_cycles();
 		if (now >= next) {
 			alert_out_poll(out, 0);
+			if (journal != NULL) {
+				journal_tick(journal);
+			}
 			next = now + hz / 1000;
 		}
 		rte_pause();
 	}
+}
+
+/*
+ * The journal (seq continues from it), the stream server and the NATS sink.
+ * <node> gets the name alert lines and message ids carry. 0, or -1 after
+ * logging why.
+ */
+static int
+start_outputs(const struct fw_config *cfg, struct counters *wc, struct counters *nc, char *node,
+              size_t node_cap, struct journal **journal, struct alert_out **out,
+              struct nats_sink **sink)
+{
+	struct alert_out_conf oc;
+	char *err = NULL;
+
+	if (cfg->nats_node[0] != '\0') {
+		snprintf(node, node_cap, "%s", cfg->nats_node);
+	} else if (gethostname(node, node_cap) != 0) {
+		snprintf(node, node_cap, "feedwatch");
+	}
+	node[node_cap - 1] = '\0';
+	if (cfg->journal_path[0] != '\0') {
+		struct journal_conf jc = {
+			.dir = cfg->journal_path,
+			.segment_bytes = cfg->journal_segment_bytes,
+			.retain_bytes = cfg->journal_retain_bytes,
+			.retain_age_s = cfg->journal_retain_age_s,
+			.fsync_ms = cfg->journal_fsync_ms,
+		};
+
+		*journal = journal_open(&jc, wc, &err);
+		if (*journal == NULL) {
+			log_err("journal: %s", err);
+			free(err);
+			return -1;
+		}
+		log_info("journal %s: alerts %llu to %llu, the next is %llu", cfg->journal_path,
+		         (unsigned long long)journal_first_seq(*journal),
+		         (unsigned long long)journal_last_seq(*journal),
+		         (unsigned long long)(journal_last_seq(*journal) + 1));
+	}
+	memset(&oc, 0, sizeof(oc));
+	oc.socket_path = cfg->socket_path;
+	oc.socket_group = cfg->socket_group;
+	oc.socket_mode = cfg->socket_mode;
+	oc.tcp_listen = cfg->tcp_listen;
+	oc.journal_dir = cfg->journal_path;
+	oc.node = node;
+	oc.version = FEEDWATCH_VERSION;
+	oc.ecs = cfg->out_format == CONFIG_FORMAT_ECS;
+	oc.max_clients = cfg->max_clients;
+	oc.client_buffer = cfg->client_buffer;
+	oc.slow_policy = cfg->slow_policy;
+	oc.resume_wait_ms = cfg->resume_wait_ms;
+	*out = alert_out_open(&oc, wc, *journal != NULL ? journal_last_seq(*journal) : 0, &err);
+	if (*out == NULL) {
+		log_err("%s", err);
+		free(err);
+		return -1;
+	}
+	if (cfg->nats_url[0] != '\0') {
+		struct nats_sink_conf sc = {
+			.url = cfg->nats_url,
+			.stream = cfg->nats_stream,
+			.subject = cfg->nats_subject,
+			.node = node,
+			.journal_dir = cfg->journal_path,
+			.create_stream = cfg->nats_create_stream,
+			.max_pending = cfg->nats_max_pending,
+			.ack_timeout_ms = cfg->nats_ack_timeout_ms,
+			.dup_window_s = cfg->nats_dup_window_s,
+		};
+
+		if (*journal == NULL) {
+			log_err("nats.url needs journal.dir: the sink publishes from the journal");
+			return -1;
+		}
+		*sink = nats_sink_start(&sc, nc, &err);
+		if (*sink == NULL) {
+			log_err("nats: %s", err);
+			free(err);
+			return -1;
+		}
+		nats_sink_notify(*sink, journal_last_seq(*journal));
+	}
+	return 0;
 }
 
 static struct engine *
@@ -548,12 +683,16 @@ run_main(char *prog, const struct run_opts *o)
 	struct wl_diags diags = { 0 };
 	const char *wl_paths[1];
 	struct alert_out *out = NULL;
+	struct journal *journal = NULL;
+	struct nats_sink *sink = NULL;
 	struct alert_writer *writer = NULL;
+	struct alert_writer_conf wconf;
+	struct counters nc __rte_cache_aligned;
+	char node[256];
 	struct rte_mempool *mp = NULL;
 	struct worker *workers[MAX_WORKERS];
 	struct spreader *sp = NULL;
 	struct counters wc __rte_cache_aligned;
-	struct alert_out_conf oc;
 	unsigned int n_workers = 0, want_workers, n_lcores, lcore, i;
 	int64_t expect = 0;
 	uint16_t port = 0, nq;
@@ -566,6 +705,8 @@ run_main(char *prog, const struct run_opts *o)
 	/* a SIGHUP while starting (a long compile) is kept for the control thread, not fatal */
 	signal(SIGHUP, on_hup);
 	memset(&wc, 0, sizeof(wc));
+	memset(&nc, 0, sizeof(nc));
+	memset(&control, 0, sizeof(control));
 	cfg = config_load(o->config, &err);
 	if (cfg == NULL) {
 		log_err("%s", err);
@@ -670,16 +811,18 @@ run_main(char *prog, const struct run_opts *o)
 	}
 	rc = 1;
 
-	oc.socket_path = cfg->socket_path;
-	oc.journal_path = cfg->journal_path;
-	oc.max_clients = cfg->max_clients;
-	oc.client_buffer = cfg->client_buffer;
-	out = alert_out_open(&oc, &wc, &err);
-	if (out == NULL) {
-		log_err("%s", err);
+	if (start_outputs(cfg, &wc, &nc, node, sizeof(node), &journal, &out, &sink) != 0) {
 		goto fail;
 	}
-	writer = alert_writer_create(cfg->alert_pool, cfg->alert_ring, out, &wc, &err);
+	memset(&wconf, 0, sizeof(wconf));
+	wconf.pool = cfg->alert_pool;
+	wconf.ring = cfg->alert_ring;
+	wconf.out = out;
+	wconf.journal = journal;
+	wconf.sink = sink;
+	wconf.ecs = cfg->out_format == CONFIG_FORMAT_ECS;
+	wconf.node = node;
+	writer = alert_writer_create(&wconf, &wc, &err);
 	if (writer == NULL) {
 		log_err("%s", err);
 		goto fail;
@@ -743,8 +886,12 @@ run_main(char *prog, const struct run_opts *o)
 			goto fail;
 		}
 	}
-	log_info("%u worker(s) on port %u, %u RX queue(s)%s; alerts to %s and %s", n_workers, port,
-	         nq, spread ? " spread by one RX lcore" : "", cfg->socket_path, cfg->journal_path);
+	log_info("%u worker(s) on port %u, %u RX queue(s)%s; alerts to %s%s%s, journal %s%s%s",
+	         n_workers, port, nq, spread ? " spread by one RX lcore" : "",
+	         cfg->socket_path[0] != 0 ? cfg->socket_path : "(no socket)",
+	         cfg->tcp_listen[0] != 0 ? " and tcp " : "", cfg->tcp_listen,
+	         cfg->journal_path[0] != 0 ? cfg->journal_path : "(none)",
+	         sink != NULL ? ", NATS " : "", sink != NULL ? cfg->nats_url : "");
 	if (expect < 0) {
 		for (i = 0; i < n_workers; i++) {
 			workers[i]->done = true;
@@ -761,19 +908,31 @@ run_main(char *prog, const struct run_opts *o)
 			}
 		}
 	}
+	control.out = out;
+	control.workers = workers;
+	control.n_workers = n_workers;
+	control.wc = &wc;
+	control.nc = &nc;
+	control.sink = sink;
 	control_start(&control, &pub, cfg);
-	writer_loop(writer, out, workers, n_workers);
+	writer_loop(writer, out, journal, workers, n_workers);
 	rte_eal_mp_wait_lcore();
-	control_stop(&control);
 	while (alert_writer_drain(writer, 256) > 0) {
 	}
 	alert_out_poll(out, 0);
-	log_info("%llu alerts written", (unsigned long long)alert_writer_seq(writer));
-	print_counters(workers, n_workers, &wc, sp);
+	control_stop(&control);
+	log_info("%llu alerts written, last seq %llu", (unsigned long long)wc.v[CNT_alert_written],
+	         (unsigned long long)alert_writer_seq(writer));
+	nats_sink_stop(sink, NATS_DRAIN_MS);
+	sink = NULL;
+	print_counters(workers, n_workers, &wc, &nc, sp);
 	rc = 0;
 fail:
+	control_stop(&control);
+	nats_sink_stop(sink, 0);
 	alert_out_close(out, CLOSE_LINGER_MS);
 	out = NULL;
+	journal_close(journal);
 	for (i = 0; i < n_workers; i++) {
 		engine_free(workers[i]->engine);
 		rte_ring_free(workers[i]->ring);

@@ -11,7 +11,7 @@ struct run_opts {
 	const char *pcap;      /* read this capture through net_pcap, then exit */
 	const char *iface;     /* or capture live on this interface through net_af_packet */
 	const char *socket;    /* overrides output.socket */
-	const char *journal;   /* overrides output.journal */
+	const char *journal;   /* overrides journal.dir */
 	const char *control;   /* overrides control.socket */
 	uint32_t wait_clients; /* hold packets until this many alert clients are connected */
 	int eal_argc;          /* EAL arguments given after "--" */

@@ -58,11 +58,23 @@ worker_alert_get(void *arg)
 }
 
 void
+worker_alert_flush(struct worker *w)
+{
+	if (w->n_alerts > 0) {
+		alert_writer_submit_burst(w->writer, w->alerts, w->n_alerts, &w->c);
+		w->n_alerts = 0;
+	}
+}
+
+void
 worker_alert_submit(void *arg, struct alert_rec *rec)
 {
 	struct worker *w = arg;
 
-	alert_writer_submit(w->writer, rec, &w->c);
+	w->alerts[w->n_alerts++] = rec;
+	if (w->n_alerts == RTE_DIM(w->alerts)) {
+		worker_alert_flush(w);
+	}
 }
 
 /* Capture time from the PMD (net_pcap with the timestamp offload), else now. */
@@ -174,6 +186,7 @@ worker_main(void *arg)
 			}
 			if (mono - last_tick > 100000000u) {
 				engine_tick(w->engine, mono);
+				worker_alert_flush(w);
 				last_tick = mono;
 				if (capture_done(w->port, w->expect_packets, received)) {
 					break;
@@ -207,6 +220,7 @@ worker_main(void *arg)
 				              m->data_len, packet_time(m, wall), mono, m);
 			}
 		}
+		worker_alert_flush(w);
 		/* the engine took its own references on mbufs it holds */
 		rte_pktmbuf_free_bulk(pkts, n);
 		received += n;
@@ -215,6 +229,7 @@ worker_main(void *arg)
 		}
 	}
 	engine_flush(w->engine);
+	worker_alert_flush(w);
 	if (w->pub != NULL) {
 		wl_pub_worker_offline(w->pub, w->idx);
 	}

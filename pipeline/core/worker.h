@@ -39,6 +39,8 @@ struct worker {
 	uint64_t expect_packets; /* stop after this many (a capture file); 0: run until stopped */
 	struct rte_ring *ring;   /* frames from <from>; NULL: poll <port>, <queue> */
 	const struct spreader *from;
+	unsigned int n_alerts; /* records waiting to go to the writer in one burst */
+	struct alert_rec *alerts[32];
 	volatile bool done;               /* set by the worker after its final flush */
 	uint8_t linear[WORKER_MAX_FRAME]; /* a chained mbuf, copied flat */
 } __rte_cache_aligned;
@@ -73,6 +75,12 @@ extern bool worker_yield_idle;
 extern const struct tcp_stream_ops worker_tcp_ops;
 struct alert_rec *worker_alert_get(void *arg);
 void worker_alert_submit(void *arg, struct alert_rec *rec);
+
+/*
+ * Hand the alerts submitted since the last call to the writer in one burst
+ * (the worker loop calls it after every burst of packets). Never blocks.
+ */
+void worker_alert_flush(struct worker *w);
 
 /* lcore entry point; <arg> is a struct worker. Returns 0. */
 int worker_main(void *arg);

@@ -48,6 +48,8 @@ struct wl_info {
 	uint32_t n_tags;
 	uint32_t n_terms;
 	const char *file;
+	char version
+	        [16]; /* the file's `version:`, else the first 8 hex digits of its content hash */
 };
 
 /* One problem found in a watchlist file (or a note about the build). */

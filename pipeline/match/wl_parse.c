@@ -9,6 +9,7 @@
 #include "match/wl_parse_priv.h"
 #include "match/wl_query.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -551,6 +552,44 @@ parse_severity(struct pctx *c, const yaml_node_t *n)
 	                 sval(n));
 }
 
+/* `version: 12` or `version: 2026-11-28a`: what alerts name as the watchlist's version */
+static int
+parse_version(struct pctx *c, const yaml_node_t *n)
+{
+	const char *v;
+	size_t i;
+
+	if (!is_scalar(n)) {
+		return pctx_fail(c, n, "version must be a number or a short word");
+	}
+	v = sval(n);
+	if (v[0] == '\0' || strlen(v) >= sizeof(c->def->info.version)) {
+		return pctx_fail(c, n, "version must be 1 to %zu characters",
+		                 sizeof(c->def->info.version) - 1);
+	}
+	for (i = 0; v[i] != '\0'; i++) {
+		if (!isalnum((unsigned char)v[i]) && strchr("._-", v[i]) == NULL) {
+			return pctx_fail(c, n,
+			                 "version may hold letters, digits, '.', '_' and '-'");
+		}
+	}
+	memcpy(c->def->info.version, v, i + 1);
+	return 0;
+}
+
+/* FNV-1a: a watchlist without `version:` is named by what its file holds */
+static void
+content_version(char *out, size_t cap, const uint8_t *buf, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h = (h ^ buf[i]) * 0x100000001b3ull;
+	}
+	snprintf(out, cap, "%08x", (unsigned int)(h ^ (h >> 32)));
+}
+
 static int
 parse_tags(struct pctx *c, const yaml_node_t *list)
 {
@@ -597,15 +636,16 @@ enum top_key {
 	K_QUERIES,
 	K_PATTERNS,
 	K_THRESHOLD,
+	K_VERSION,
 	K__MAX
 };
 
 static int
 parse_root(struct pctx *c, const yaml_node_t *root)
 {
-	static const char *const keys[K__MAX] = { "name",     "severity", "tags",  "defaults",
-		                                  "entities", "lists",    "terms", "queries",
-		                                  "patterns", "threshold" };
+	static const char *const keys[K__MAX] = { "name",     "severity",  "tags",   "defaults",
+		                                  "entities", "lists",     "terms",  "queries",
+		                                  "patterns", "threshold", "version" };
 	const yaml_node_t *val[K__MAX] = { NULL };
 	yaml_node_pair_t *p;
 	int i, rc = 0;
@@ -628,11 +668,10 @@ parse_root(struct pctx *c, const yaml_node_t *root)
 			}
 		}
 		if (i == K__MAX) {
-			rc = pctx_fail(
-			        c, k,
-			        "unknown key '%s' (name, severity, tags, defaults, entities, "
-			        "lists, terms, queries, patterns, threshold)",
-			        key);
+			rc = pctx_fail(c, k,
+			               "unknown key '%s' (name, version, severity, tags, defaults, "
+			               "entities, lists, terms, queries, patterns, threshold)",
+			               key);
 			continue;
 		}
 		if (val[i] != NULL) {
@@ -645,6 +684,9 @@ parse_root(struct pctx *c, const yaml_node_t *root)
 		rc = pctx_fail(c, root, "missing name");
 	} else {
 		rc |= parse_name(c, val[K_NAME]);
+	}
+	if (val[K_VERSION] != NULL) {
+		rc |= parse_version(c, val[K_VERSION]);
 	}
 	if (val[K_SEVERITY] != NULL) {
 		rc |= parse_severity(c, val[K_SEVERITY]);
@@ -710,6 +752,7 @@ wl_parse_file(const char *path, const uint8_t *buf, size_t len, struct wl_def *d
 	const yaml_node_t *root;
 	uint32_t errors0 = d->n_errors;
 	FILE *f = NULL;
+	uint8_t *owned = NULL;
 	int rc = -1;
 
 	def->info.severity = "medium";
@@ -719,22 +762,36 @@ wl_parse_file(const char *path, const uint8_t *buf, size_t len, struct wl_def *d
 		goto fail;
 	}
 	if (buf == NULL) {
+		size_t got;
+		long size;
+
 		f = fopen(path, "rb");
-		if (f == NULL) {
+		if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+		    fseek(f, 0, SEEK_SET) != 0) {
 			wl_diag_add(d, path, 0, 0, false, "%s", strerror(errno));
 			goto fail;
 		}
+		/* read whole: its bytes name the version, and YAML parses them from memory */
+		owned = malloc((size_t)size + 1);
+		if (owned == NULL) {
+			wl_diag_add(d, path, 0, 0, false, "out of memory");
+			goto fail;
+		}
+		got = fread(owned, 1, (size_t)size, f);
+		if (got != (size_t)size) {
+			wl_diag_add(d, path, 0, 0, false, "%s: short read", path);
+			goto fail;
+		}
+		buf = owned;
+		len = got;
 	}
+	content_version(def->info.version, sizeof(def->info.version), buf, len);
 	if (yaml_parser_initialize(&parser) == 0) {
 		wl_diag_add(d, path, 0, 0, false, "out of memory");
 		goto fail;
 	}
 	parser_ok = true;
-	if (f != NULL) {
-		yaml_parser_set_input_file(&parser, f);
-	} else {
-		yaml_parser_set_input_string(&parser, buf, len);
-	}
+	yaml_parser_set_input_string(&parser, buf, len);
 	if (yaml_parser_load(&parser, &doc) == 0) {
 		yaml_error(path, &parser, d);
 		goto fail;
@@ -775,6 +832,7 @@ fail:
 	if (f != NULL) {
 		fclose(f);
 	}
+	free(owned);
 	return rc;
 }
 

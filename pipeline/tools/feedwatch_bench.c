@@ -239,8 +239,10 @@ paced_main(void *arg)
 				engine_packet(pc->w->engine, pc->c->data + pc->c->f[j].off,
 				              pc->c->f[j].len, wall, mono, NULL);
 			}
+			worker_alert_flush(pc->w);
 		}
 		engine_flush(pc->w->engine);
+		worker_alert_flush(pc->w);
 	}
 	__atomic_store_n(&pc->done, true, __ATOMIC_RELEASE);
 	return 0;
@@ -255,7 +257,8 @@ latency_run(char *prog, const struct fw_config *cfg, const struct wl_set *set,
 	            a_mem[] = "512", a_np[] = "--no-pci", a_log[] = "--log-level=lib.eal:error";
 	char prefix[64];
 	char *argv[] = { prog, a_l, a_lc, a_nh, a_m, a_mem, a_np, a_log, prefix, NULL };
-	struct alert_out_conf oc = { NULL, NULL, 1, 65536 };
+	struct alert_out_conf oc = { .max_clients = 1, .client_buffer = 65536 };
+	struct alert_writer_conf wconf = { .pool = cfg->alert_pool, .ring = cfg->alert_ring };
 	struct alert_writer *writer = NULL;
 	struct alert_out *out = NULL;
 	struct worker *w = NULL;
@@ -271,9 +274,9 @@ latency_run(char *prog, const struct fw_config *cfg, const struct wl_set *set,
 		fprintf(stderr, "feedwatch-bench: EAL: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
-	out = alert_out_open(&oc, &wc, &err);
-	writer = out != NULL ? alert_writer_create(cfg->alert_pool, cfg->alert_ring, out, &wc, &err)
-	                     : NULL;
+	out = alert_out_open(&oc, &wc, 0, &err);
+	wconf.out = out;
+	writer = out != NULL ? alert_writer_create(&wconf, &wc, &err) : NULL;
 	w = aligned_alloc(64, sizeof(*w));
 	if (writer == NULL || w == NULL) {
 		fprintf(stderr, "feedwatch-bench: %s\n", err != NULL ? err : "out of memory");

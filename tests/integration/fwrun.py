@@ -3,10 +3,31 @@
 Shared by the integration tests and scripts/accuracy.
 """
 
+import glob
+import json
 import os
 import socket
 import subprocess
 import time
+
+
+def read_journal(path):
+    """The journal folder's segments, oldest first, as one text."""
+    return "".join(open(f, encoding="utf-8").read()
+                   for f in sorted(glob.glob(os.path.join(path, "alerts-*.ndjson"))))
+
+
+def journal_bytes(path):
+    """The journal's size: grows while alerts flow (cheap to ask, unlike a line count)."""
+    return sum(os.path.getsize(f) for f in glob.glob(os.path.join(path, "alerts-*.ndjson")))
+
+
+def split_hello(text):
+    """A stream's text -> (its hello object, the text after the hello line)."""
+    if not text.startswith('{"hello":'):
+        return None, text
+    first, _, rest = text.partition("\n")
+    return json.loads(first)["hello"], rest
 
 
 def _connect(path, proc, deadline):
@@ -26,10 +47,11 @@ def _connect(path, proc, deadline):
 def run(fw, capture, config, tmp, extra=(), timeout=600):
     """feedwatch run --pcap CAPTURE -c CONFIG, one consumer on the socket.
 
-    Returns a dict: lines (the socket's text), journal (the journal's text),
-    rc, stderr, counters {name: value}, connected (bool)."""
+    Returns a dict: lines (the socket's text after its hello line), hello (that
+    line's object), journal (the journal's text), rc, stderr, counters
+    {name: value}, connected (bool)."""
     sock = os.path.join(tmp, "alerts.sock")
-    journal = os.path.join(tmp, "alerts.ndjson")
+    journal = os.path.join(tmp, "journal")
     cmd = [fw, "run", "--pcap", capture, "-c", config, "--socket", sock,
            "--control", os.path.join(tmp, "control.sock"),
            "--journal", journal, "--wait-clients", "1"] + list(extra)
@@ -55,6 +77,7 @@ def run(fw, capture, config, tmp, extra=(), timeout=600):
         parts = line.split()
         if len(parts) == 4 and parts[1] == "counter":
             counters[parts[2]] = int(parts[3])
-    jtext = open(journal, "rb").read() if os.path.exists(journal) else b""
-    return {"lines": data.decode(), "journal": jtext.decode(), "rc": proc.returncode,
-            "stderr": err, "counters": counters, "connected": s is not None}
+    hello, lines = split_hello(data.decode())
+    return {"lines": lines, "hello": hello, "journal": read_journal(journal),
+            "rc": proc.returncode, "stderr": err, "counters": counters,
+            "connected": s is not None}

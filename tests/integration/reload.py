@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+import fwrun
+
 RELOADS = 20
 
 
@@ -37,14 +39,6 @@ def generation(fw, sock):
         return None
     first = r.stdout.split()
     return int(first[1].rstrip(":")) if len(first) > 1 and first[0] == "generation" else None
-
-
-def journal_lines(path):
-    """The journal's size: grows while alerts flow (cheap to ask, unlike a line count)."""
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
 
 
 def wait_generation(fw, sock, want, limit=60):
@@ -76,7 +70,7 @@ def main():
             "dedup:\n  window: 0\n"
             "dpdk:\n  mbufs: %d\n" % (wl, max(8191, 2 * frames + 4096)))
         sock = os.path.join(tmp, "control.sock")
-        journal = os.path.join(tmp, "alerts.ndjson")
+        journal = os.path.join(tmp, "journal")
         cmd = [fw, "run", "-c", cfg, "--socket", os.path.join(tmp, "alerts.sock"),
                "--journal", journal, "--control", sock, "--",
                "--vdev=net_pcap0,rx_pcap=%s,infinite_rx=1" % cap, "--no-pci"]
@@ -87,13 +81,13 @@ def main():
             while gen_id is None and time.time() < end and proc.poll() is None:
                 time.sleep(0.05)
                 gen_id = generation(fw, sock)
-            while journal_lines(journal) == 0 and time.time() < end and proc.poll() is None:
+            while fwrun.journal_bytes(journal) == 0 and time.time() < end and proc.poll() is None:
                 time.sleep(0.02)
             if gen_id != 1:
                 fails.append("feedwatch did not come up (generation %r)" % gen_id)
             files = sorted(f for f in os.listdir(wl) if f.endswith(".yaml"))
             for i in range(RELOADS if not fails else 0):
-                before = journal_lines(journal)
+                before = fwrun.journal_bytes(journal)
                 how = ("ctl", "SIGHUP", "file")[i % 3]
                 if how == "ctl":
                     r = ctl(fw, sock, "reload")
@@ -113,12 +107,12 @@ def main():
                     break
                 gen_id += 1
                 print("reload %2d by %-6s -> generation %d, journal %d -> %d bytes" %
-                      (i + 1, how, gen_id, before, journal_lines(journal)))
+                      (i + 1, how, gen_id, before, fwrun.journal_bytes(journal)))
             if generation(fw, sock) != RELOADS + 1:
                 fails.append("final generation %r, want %d" % (generation(fw, sock), RELOADS + 1))
-            flowing = journal_lines(journal)
+            flowing = fwrun.journal_bytes(journal)
             time.sleep(0.3)
-            if journal_lines(journal) <= flowing:
+            if fwrun.journal_bytes(journal) <= flowing:
                 fails.append("no alert after the reloads: traffic was not flowing")
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -146,7 +140,7 @@ def main():
             if "watchlist" in t and not t["undetectable"]:
                 want.add((t["url"], t["id"], t["watchlist"]))
         seqs, got = [], collections.Counter()
-        for line in open(journal):
+        for line in fwrun.read_journal(journal).splitlines():
             a = json.loads(line)
             seqs.append(a["seq"])
             got[(a["feed"]["url"], a["item"]["id"], a["watchlist"])] += 1

@@ -536,9 +536,9 @@ expect_error1(const char *path, const char *want)
 static void
 test_error_unknown_key(void)
 {
-	expect_error1(WL_DIR "bad/unknown-key.yaml",
-	              WL_DIR "bad/unknown-key.yaml:3:1: unknown key 'termz' (name, severity, tags, "
-	                     "defaults, entities, lists, terms, queries, patterns, threshold)");
+	expect_error1(WL_DIR "bad/unknown-key.yaml", WL_DIR
+	              "bad/unknown-key.yaml:3:1: unknown key 'termz' (name, version, severity, "
+	              "tags, defaults, entities, lists, terms, queries, patterns, threshold)");
 }
 
 static void

@@ -584,6 +584,32 @@ test_cache_serves_an_unchanged_set(void)
 	wl_diags_clear(&d);
 }
 
+/* Alerts name the watchlist's version: its own `version:`, else a hash of the file. */
+static void
+test_version_is_declared_or_the_content_hash(void)
+{
+	struct wl_set *a = ok("name: v\nversion: 2026-11-28b\nterms: [Moscow]\n");
+	struct wl_set *b = ok("name: v\nterms: [Moscow]\n");
+	struct wl_set *c = ok("name: v\nterms: [Moscow, Kyiv]\n");
+	struct wl_set *b2 = ok("name: v\nterms: [Moscow]\n");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b2);
+	CU_ASSERT_STRING_EQUAL(wl_set_info(a, 0)->version, "2026-11-28b");
+	CU_ASSERT_EQUAL(strlen(wl_set_info(b, 0)->version), 8);
+	CU_ASSERT_STRING_NOT_EQUAL(wl_set_info(b, 0)->version, wl_set_info(c, 0)->version);
+	CU_ASSERT_STRING_EQUAL(wl_set_info(b, 0)->version, wl_set_info(b2, 0)->version);
+	wl_set_free(a);
+	wl_set_free(b);
+	wl_set_free(c);
+	wl_set_free(b2);
+	bad("name: v\nversion: [1]\nterms: [a]\n", 2, 10, "version must be a number");
+	bad("name: v\nversion: a b\nterms: [a]\n", 2, 10, "version may hold letters");
+	bad("name: v\nversion: 1234567890abcdefg\nterms: [a]\n", 2, 10, "1 to 15 characters");
+}
+
 int
 main(void)
 {
@@ -597,6 +623,8 @@ main(void)
 	CU_initialize_registry();
 	s = CU_add_suite("watchlist language", NULL, NULL);
 	CU_add_test(s, "fold accents, case, sigma, eszett", test_fold_accents_case_sigma_eszett);
+	CU_add_test(s, "version is declared or the content hash",
+	            test_version_is_declared_or_the_content_hash);
 	CU_add_test(s, "offsets are in the unfolded text", test_offsets_are_in_the_unfolded_text);
 	CU_add_test(s, "cs and exact terms check the original",
 	            test_cs_and_exact_terms_check_the_original);
