@@ -937,7 +937,8 @@ describe_build(struct alert_out *o)
 	for (i = 0; i < o->n_active && at < o->d_cap; i++) {
 		const struct client *cl = &o->clients[o->active[i]];
 		uint64_t next = cl->state == C_REPLAY ? cl->next_seq : seq_at(o, cl->pos);
-		uint64_t lag_bytes = cl->state == C_REPLAY ? 0 : o->head - cl->pos;
+		uint64_t lag_bytes =
+		        cl->state == C_REPLAY || cl->state == C_CLOSING ? 0 : o->head - cl->pos;
 
 		at += (size_t)snprintf(
 		        o->d_buf + at, o->d_cap - at,

@@ -307,6 +307,15 @@ send_line(struct nats_sink *s, const char *line, size_t len, uint64_t seq)
 	struct slot *sl;
 	size_t n;
 
+	pthread_mutex_lock(&s->mu);
+	sl = &s->win[seq % s->max_pending];
+	if (sl->seq == seq && sl->state == SLOT_ACKED) {
+		s->next = seq + 1; /* stored before a rewind */
+		advance(s);
+		pthread_mutex_unlock(&s->mu);
+		return true;
+	}
+	pthread_mutex_unlock(&s->mu);
 	if (len > 0 && line[len - 1] == '\n') {
 		len--;
 	}
@@ -369,8 +378,14 @@ rewind_window(struct nats_sink *s)
 		natsMsgList_Destroy(&pend);
 	}
 	pthread_mutex_lock(&s->mu);
+	/*
+	 * Acked seqs past a hole stay acked: they are not sent again, and
+	 * nats_published does not count them twice.
+	 */
 	for (i = 0; i < s->max_pending; i++) {
-		s->win[i].state = SLOT_FREE;
+		if (s->win[i].state == SLOT_SENT) {
+			s->win[i].state = SLOT_FREE;
+		}
 	}
 	a = atomic_load(&s->acked);
 	s->next = a + 1;

@@ -16,6 +16,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "alert/alert_ecs.h"
+#include "alert/alert_json.h"
 #include "alert/journal.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -530,6 +532,78 @@ test_alert_out_resume_replays_the_journal(void)
 	reader_free(&r);
 }
 
+/* With output.format: ecs the journal stays native; a replay converts each line. */
+static void
+test_alert_out_replay_converts_journal_lines_to_ecs(void)
+{
+	struct journal_conf jc = { .dir = journal_dir,
+		                   .segment_bytes = 1u << 20,
+		                   .retain_bytes = 1ull << 30,
+		                   .fsync_ms = JOURNAL_FSYNC_NEVER };
+	struct alert_out_conf conf = { .client_buffer = 65536,
+		                       .journal_dir = journal_dir,
+		                       .resume_wait_ms = 1000,
+		                       .ecs = true };
+	struct counters c, jcnt;
+	struct alert_rec r;
+	struct alert_out *o;
+	struct journal *j;
+	struct reader rd;
+	char *err = NULL;
+	static char line[ALERT_JSON_MAX], ecs[ALERT_ECS_MAX], got[ALERT_ECS_MAX];
+	uint64_t seq, base;
+
+	guard_rmtree(journal_dir);
+	memset(&jcnt, 0, sizeof(jcnt));
+	j = journal_open(&jc, &jcnt, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	base = journal_last_seq(j);
+	o = open_out(&conf, &c, base);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	memset(&r, 0, sizeof(r));
+	strcpy(r.watchlist, "russia-diplomacy");
+	strcpy(r.wl_version, "7");
+	strcpy(r.severity, "high");
+	strcpy(r.title, "Lavrov \"arrives\"");
+	strcpy(r.flow_src, "198.18.0.10:80");
+	strcpy(r.flow_dst, "198.18.0.20:5000");
+	strcpy(r.flow_proto, "tcp");
+	strcpy(r.feed_format, "atom");
+	r.n_hits = 1;
+	strcpy(r.hits[0].term, "Lavrov");
+	strcpy(r.hits[0].field, "title");
+	/* 3,000 alerts: the ring (2 x 64 KiB of ECS lines) keeps only the last */
+	for (seq = base + 1; seq <= base + 3000; seq++) {
+		size_t n = alert_json_encode(&r, seq, 5, line, sizeof(line));
+		size_t e = alert_ecs_encode(&r, seq, 5, "test-node", ecs, sizeof(ecs));
+
+		CU_ASSERT_EQUAL_FATAL(journal_append(j, line, n, 1), 0);
+		alert_out_line(o, seq, ecs, e);
+	}
+	reader_init(&rd, connect_unix());
+	pump(o, &rd, 1, 5);
+	send_str(rd.fd, "{\"resume_after\":0}\n");
+	pump(o, &rd, 1, 200);
+	expect_hello(&rd, base + 3000);
+	for (seq = base + 1; seq <= base + 3000; seq++) {
+		char want[64];
+
+		if (!reader_line(&rd, got, sizeof(got))) {
+			CU_FAIL("a line is missing");
+			break;
+		}
+		snprintf(want, sizeof(want), "\"sequence\":%llu,", (unsigned long long)seq);
+		CU_ASSERT_PTR_NOT_NULL(strstr(got, want));
+		CU_ASSERT_PTR_NOT_NULL(strstr(got, "\"kind\":\"alert\""));
+		CU_ASSERT_PTR_NOT_NULL(strstr(got, "\"version\":\"7\""));
+	}
+	CU_ASSERT_TRUE(c.v[CNT_alert_replayed] > 2000);
+	CU_ASSERT_EQUAL(c.v[CNT_alert_ecs_errors], 0);
+	alert_out_close(o, 0);
+	journal_close(j);
+	reader_free(&rd);
+}
+
 /* Without a journal, what the ring no longer holds is one retention gap. */
 static void
 test_alert_out_resume_without_journal_reports_the_gap(void)
@@ -875,6 +949,8 @@ main(void)
 	CU_add_test(s, "silent reader goes live from connect",
 	            test_alert_out_silent_reader_goes_live_from_connect);
 	CU_add_test(s, "resume replays the journal", test_alert_out_resume_replays_the_journal);
+	CU_add_test(s, "replay converts journal lines to ECS",
+	            test_alert_out_replay_converts_journal_lines_to_ecs);
 	CU_add_test(s, "resume without journal reports the gap",
 	            test_alert_out_resume_without_journal_reports_the_gap);
 	CU_add_test(s, "bad and future requests get an error notice",

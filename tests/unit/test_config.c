@@ -162,6 +162,88 @@ test_config_loads_reasm_memcap_and_verify_checksums(void)
 }
 
 static void
+test_config_loads_delivery_settings(void)
+{
+	char *err = NULL;
+	struct fw_config *cfg = config_load(
+	        write_file("d.yaml",
+	                   "output:\n  format: ecs\n  slow_policy: skip\n  socket_mode: \"0600\"\n"
+	                   "  socket_group: adm\n  tcp: 127.0.0.1:5141\n  resume_wait: 250ms\n"
+	                   "journal:\n  dir: j\n  segment_bytes: 2097152\n  retain_age: 30d\n"
+	                   "  fsync: 2s\n"
+	                   "nats:\n  url: nats://127.0.0.1:4222\n  node: n1\n  ack_timeout: 1500\n"
+	                   "  duplicate_window: 1h\n  create_stream: false\n"),
+	        &err);
+	char want[300];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->out_format, CONFIG_FORMAT_ECS);
+	CU_ASSERT_EQUAL(cfg->slow_policy, CONFIG_SLOW_SKIP);
+	CU_ASSERT_EQUAL(cfg->socket_mode, 0600);
+	CU_ASSERT_STRING_EQUAL(cfg->socket_group, "adm");
+	CU_ASSERT_STRING_EQUAL(cfg->tcp_listen, "127.0.0.1:5141");
+	CU_ASSERT_EQUAL(cfg->resume_wait_ms, 250);
+	snprintf(want, sizeof(want), "%s/j", dir);
+	CU_ASSERT_STRING_EQUAL(cfg->journal_path, want);
+	CU_ASSERT_EQUAL(cfg->journal_segment_bytes, 2097152);
+	CU_ASSERT_EQUAL(cfg->journal_retain_age_s, 30u * 86400);
+	CU_ASSERT_EQUAL(cfg->journal_fsync_ms, 2000);
+	CU_ASSERT_STRING_EQUAL(cfg->nats_url, "nats://127.0.0.1:4222");
+	CU_ASSERT_STRING_EQUAL(cfg->nats_node, "n1");
+	CU_ASSERT_EQUAL(cfg->nats_ack_timeout_ms, 1500);
+	CU_ASSERT_EQUAL(cfg->nats_dup_window_s, 3600);
+	CU_ASSERT_FALSE(cfg->nats_create_stream);
+	config_free(cfg);
+	cfg = config_load(write_file("f.yaml", "journal:\n  fsync: always\n"), &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->journal_fsync_ms, 0);
+	config_free(cfg);
+	cfg = config_load(write_file("g.yaml", "journal:\n  fsync: never\n"), &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->journal_fsync_ms, UINT32_MAX);
+	config_free(cfg);
+	/* the shipped defaults */
+	cfg = config_load(NULL, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->out_format, CONFIG_FORMAT_FEEDWATCH);
+	CU_ASSERT_EQUAL(cfg->slow_policy, CONFIG_SLOW_DISCONNECT);
+	CU_ASSERT_EQUAL(cfg->socket_mode, 0660);
+	CU_ASSERT_STRING_EQUAL(cfg->journal_path, "/var/lib/feedwatch/journal");
+	CU_ASSERT_EQUAL(cfg->journal_fsync_ms, 1000);
+	CU_ASSERT_STRING_EQUAL(cfg->nats_url, "");
+	CU_ASSERT_STRING_EQUAL(cfg->nats_stream, "FEEDWATCH");
+	config_free(cfg);
+}
+
+static void
+test_config_rejects_bad_delivery_settings(void)
+{
+	check_err("output:\n  format: xml\n",
+	          "2:11: output.format: 'xml' is not one of feedwatch, ecs");
+	check_err("output:\n  slow_policy: wait\n",
+	          "2:16: output.slow_policy: 'wait' is not one of disconnect, skip");
+	check_err(
+	        "output:\n  socket_mode: 660\n",
+	        "2:16: output.socket_mode: expected octal permission bits like \"0660\" (quoted)");
+	check_err(
+	        "output:\n  socket_mode: \"0999\"\n",
+	        "2:16: output.socket_mode: expected octal permission bits like \"0660\" (quoted)");
+	check_err("journal:\n  fsync: sometimes\n",
+	          "2:10: journal.fsync: 'sometimes' is not always, never or a duration like 250ms, "
+	          "2s or 1m (from 0 ms to 3600000 ms)");
+	check_err(
+	        "output:\n  resume_wait: 1h\n",
+	        "2:16: output.resume_wait: '1h' is not a duration like 250ms, 2s or 1m (from 0 ms "
+	        "to 10000 ms)");
+	check_err(
+	        "nats:\n  duplicate_window: 0\n",
+	        "2:21: nats.duplicate_window: '0' is not a duration like 90s, 30m, 24h or 7d (not "
+	        "0, at most 7d)");
+	check_err("output:\n  journal: /x\n",
+	          "2:3: output.journal: renamed: now journal.dir (a folder of segments)");
+}
+
+static void
 test_config_reports_yaml_syntax_errors(void)
 {
 	char *err = load_err("tcp:\n  max_flows: [1\n");
@@ -227,6 +309,8 @@ main(void)
 	CU_add_test(s, "empty file is defaults", test_config_empty_file_is_defaults);
 	CU_add_test(s, "rejects unknown settings with position",
 	            test_config_rejects_unknown_settings_with_position);
+	CU_add_test(s, "loads delivery settings", test_config_loads_delivery_settings);
+	CU_add_test(s, "rejects bad delivery settings", test_config_rejects_bad_delivery_settings);
 	CU_add_test(s, "rejects bad values with position",
 	            test_config_rejects_bad_values_with_position);
 	CU_add_test(s, "names the new key of a renamed setting",
