@@ -27,9 +27,9 @@
 #include "core/err.h"
 #include "core/log.h"
 
-#define REQ_MAX         256           /* bytes of one request line */
-#define REPLAY_CHUNK    (64u << 10)   /* journal bytes staged per replaying client */
-#define CLOSE_LINGER_NS 2000000000ull /* a disconnected slow client's time to take its notice */
+#define REQ_MAX         256            /* bytes of one request line */
+#define REPLAY_CHUNK    (64u << 10)    /* journal bytes staged per replaying client */
+#define CLOSE_LINGER_NS 10000000000ull /* a cut-off client's idle time before it is closed anyway */
 #define EV_LISTEN_UNIX  (UINT64_MAX - 1)
 #define EV_LISTEN_TCP   (UINT64_MAX - 2)
 #define EV_MAX          256
@@ -339,6 +339,10 @@ client_send(struct alert_out *o, struct client *cl)
 			return false;
 		}
 		cl->bytes_sent += (uint64_t)w;
+		if (cl->state == C_CLOSING && w > 0) {
+			/* a reader taking its last lines is given the linger again */
+			cl->deadline_ns = clock_ns(CLOCK_MONOTONIC) + CLOSE_LINGER_NS;
+		}
 		if (cl->priv_off < cl->priv_len) {
 			cl->priv_off += (size_t)w;
 		} else {

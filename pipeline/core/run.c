@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -538,8 +539,9 @@ all_done(struct worker *const *workers, unsigned int n)
 /*
  * The main lcore polls the alert ring like any DPDK lcore polls its queue:
  * sleeping in poll() between alerts would add up to its timeout to the
- * latency of every alert. Socket housekeeping (accepting clients, flushing
- * the journal) runs about every millisecond.
+ * latency of every alert. Stream housekeeping (accepting clients, their
+ * requests and replays, sockets writable again) and the journal's tick run
+ * about every millisecond, busy or not.
  */
 static void
 writer_loop(struct alert_writer *writer, struct alert_out *out, struct journal *journal,
@@ -548,12 +550,10 @@ writer_loop(struct alert_writer *writer, struct alert_out *out, struct journal *
 	uint64_t hz = rte_get_timer_hz(), next = 0;
 
 	while (!all_done(workers, n_workers)) {
-		uint64_t now;
+		unsigned int n = alert_writer_drain(writer, 256);
+		uint64_t now = rte_get_timer_cycles();
 
-		if (alert_writer_drain(writer, 256) > 0) {
-			continue;
-		}
-		now = rte_get_timer_cycles();
+		/* also under load: clients waiting for EPOLLOUT and new ones are served here */
 		if (now >= next) {
 			alert_out_poll(out, 0);
 			if (journal != NULL) {
@@ -561,7 +561,34 @@ writer_loop(struct alert_writer *writer, struct alert_out *out, struct journal *
 			}
 			next = now + hz / 1000;
 		}
-		rte_pause();
+		if (n == 0) {
+			rte_pause();
+		}
+	}
+}
+
+/*
+ * Every alert client is a file descriptor: raise the soft limit to the hard
+ * one (systemd's LimitNOFILE sets that), and say so if output.max_clients
+ * still cannot be reached.
+ */
+static void
+raise_fd_limit(uint32_t max_clients)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max_clients + 256) {
+		log_warn("open files limited to %llu: fewer than output.max_clients (%u) can "
+		         "connect; "
+		         "raise LimitNOFILE / ulimit -n",
+		         (unsigned long long)rl.rlim_cur, max_clients);
 	}
 }
 
@@ -578,6 +605,7 @@ start_outputs(const struct fw_config *cfg, struct counters *wc, struct counters 
 	struct alert_out_conf oc;
 	char *err = NULL;
 
+	raise_fd_limit(cfg->max_clients);
 	if (cfg->nats_node[0] != '\0') {
 		snprintf(node, node_cap, "%s", cfg->nats_node);
 	} else if (gethostname(node, node_cap) != 0) {

@@ -2,7 +2,8 @@
 
 feedwatch runs on a generated capture that net_pcap replays in a loop, so
 alerts keep coming. Readers, all at once:
-  - `feedwatch tail --json`, which reconnects with resume_after by itself;
+  - `feedwatch tail --json --resume 0` (the journal from its start, then live),
+    which reconnects with resume_after by itself;
   - a reader that takes some alerts, hangs up, and comes back with
     {"resume_after":N};
   - a reader that never reads: past output.client_buffer it must get whole
@@ -19,6 +20,7 @@ under alert-ecs.schema.json, one per journal line.
 
 usage: delivery.py FEEDWATCH FEEDWATCH_GEN SOURCE_ROOT DEMO_PCAP
 """
+import collections
 import json
 import os
 import signal
@@ -156,8 +158,8 @@ def main():
         tail = None
         try:
             check(wait_for(lambda: os.path.exists(sock), 300, proc), "feedwatch did not start")
-            tail = subprocess.Popen([fw, "tail", "--json", "--socket", sock], stdout=tail_out,
-                                    stderr=tail_err)
+            tail = subprocess.Popen([fw, "tail", "--json", "--resume", "0", "--socket", sock],
+                                    stdout=tail_out, stderr=tail_err)
             slow = connect(sock)
             slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             seen, resumed_lines = resuming_reader(sock)
@@ -260,6 +262,46 @@ def main():
                   e["rule"]["version"] == j["watchlist_version"],
                   "ECS line %s does not match journal line %s" % (e["event"], j["seq"]))
         print("ECS: %d lines checked" % len(elines))
+
+        # 1,000 readers of the real binary: each gets the hello and every alert, whole
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+        mtmp = os.path.join(tmp, "many")
+        os.mkdir(mtmp)
+        mcfg = os.path.join(mtmp, "many.yaml")
+        msock = os.path.join(mtmp, "alerts.sock")
+        open(mcfg, "w").write(
+            "watchlists:\n  dir: %s\n  cache_dir: \"\"\n"
+            "output:\n  socket: %s\n  max_clients: 1000\n"
+            "journal:\n  dir: %s\n"
+            "tcp:\n  max_flows: 1024\nlimits:\n  feed_parsers: 16\n"
+            "dpdk:\n  mbufs: 4095\n  rx_desc: 512\n"
+            % (os.path.join(root, "configs/watchlists"), msock, os.path.join(mtmp, "journal")))
+        mlog = open(os.path.join(mtmp, "fw.log"), "w")
+        many = subprocess.Popen([fw, "run", "--pcap", demo_pcap, "-c", mcfg, "--control",
+                                 os.path.join(mtmp, "c.sock"), "--wait-clients", "1000"],
+                                stdout=subprocess.DEVNULL, stderr=mlog)
+        readers = []
+        for _ in range(1000):
+            s = connect(msock)
+            if s is None:
+                break
+            readers.append(s)
+        rc = many.wait(timeout=120)
+        mlog.close()
+        check(rc == 0 and len(readers) == 1000, "1,000 readers: %d connected, feedwatch exited %s"
+              % (len(readers), rc))
+        jl = fwrun.read_journal(os.path.join(mtmp, "journal"))
+        streams = collections.Counter()
+        for s in readers:
+            _, rest = fwrun.split_hello(drain(s).decode())
+            s.close()
+            streams[rest == jl] += 1
+        check(streams[True] == 1000 and jl != "",
+              "of 1,000 readers %d got every alert line of the journal" % streams[True])
+        print("1,000 readers: %d got the journal's %d alert line(s) exactly" %
+              (streams[True], jl.count("\n")))
 
     for f in fails:
         print("FAIL: " + f)

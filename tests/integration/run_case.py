@@ -71,7 +71,9 @@ def run_live(fw, cap, case, tmp):
     check(r["connected"], "could not connect to the alert socket")
     check(r["journal"] == r["lines"],
           "journal and socket differ (%d vs %d bytes)" % (len(r["journal"]), len(r["lines"])))
-    return r["lines"], r["counters"]
+    check(r["hello"] is not None and r["hello"]["last_seq"] == 0,
+          "no hello line first, or it names a last seq: %r" % r["hello"])
+    return r["lines"], r["counters"], r["hello"]
 
 
 def main():
@@ -81,8 +83,10 @@ def main():
     validator = jsonschema.Draft202012Validator(schema)
 
     with tempfile.TemporaryDirectory(prefix="fwtest") as tmp:
-        text, counters = run_live(fw, cap, case, tmp)
+        text, counters, hello = run_live(fw, cap, case, tmp)
     lines = [l for l in text.split("\n") if l]
+    for e in validator.iter_errors({"hello": hello}):
+        check(False, "the hello line breaks the schema: %s" % e.message)
     alerts = []
     for i, l in enumerate(lines):
         try:
