@@ -653,7 +653,7 @@ rules_add_patterns(struct pctx *c, const yaml_node_t *n, const yaml_node_t *thre
 	struct term_opts o = { c->def_caseless, c->def_whole_word, WL_SCOPE_ANY };
 	const yaml_node_t *weights = n;
 	yaml_node_pair_t *p;
-	int32_t thr = 0, w, pos_sum = 0;
+	int32_t thr = 0, w = 0, pos_sum = 0;
 	uint32_t rule, atom;
 	int rc = 0;
 

@@ -40,7 +40,7 @@ suite_clean(void)
 static void
 sub(char *out, size_t size, const char *name)
 {
-	char cmd[256];
+	char cmd[512];
 
 	snprintf(out, size, "%s/%s", dir, name);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", out);
