@@ -1,6 +1,7 @@
 #include "alert/alert_json.h"
 
 #include <CUnit/Basic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -369,6 +370,62 @@ test_alert_text_print_neutralises_control_characters(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "#7  w?]0;x  [high]"));
 }
 
+/* The escaping the encoder must do for ASCII, one byte at a time (RFC 8259 §7). */
+static size_t
+escape_ref(const unsigned char *s, size_t n, char *out)
+{
+	size_t k = 0, i;
+
+	out[k++] = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			out[k++] = '\\';
+			out[k++] = (char)c;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			out[k++] = '\\';
+			out[k++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		} else if (c < 0x20) {
+			k += (size_t)sprintf(out + k, "\\u%04x", c);
+		} else {
+			out[k++] = (char)c;
+		}
+	}
+	out[k++] = '"';
+	return k;
+}
+
+/*
+ * The 8-bytes-at-a-time path must agree with byte-at-a-time escaping
+ * wherever the special bytes fall: 20,000 random strings over an alphabet
+ * of the bytes at the edges of its tests.
+ */
+static void
+test_alert_json_fast_path_agrees_with_bytewise_escaping(void)
+{
+	static const unsigned char alpha[] = { 'a',  ' ',  '"',  '\\', 0x1f, 0x20, 0x21, 0x7f,
+		                               0x01, '\n', 0x5b, 0x5d, 0x23, 0x3f, 0x40, 0x7e };
+	unsigned char in[64];
+	char got[64 * 6 + 2], want[64 * 6 + 2];
+	unsigned int seed = 12345, bad = 0;
+	int t;
+
+	for (t = 0; t < 20000; t++) {
+		size_t n = (size_t)(rand_r(&seed) % 40), i, gl, wl;
+
+		for (i = 0; i < n; i++) {
+			/* mostly plain bytes, so long plain runs meet one special byte */
+			in[i] = rand_r(&seed) % 4 != 0 ? (unsigned char)('a' + rand_r(&seed) % 26)
+			                               : alpha[rand_r(&seed) % sizeof(alpha)];
+		}
+		gl = alert_json_string(got, sizeof(got), (struct span){ in, n });
+		wl = escape_ref(in, n, want);
+		bad += gl != wl || memcmp(got, want, wl) != 0;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 int
 main(void)
 {
@@ -377,6 +434,8 @@ main(void)
 	CU_initialize_registry();
 	s = CU_add_suite("alert_json", NULL, NULL);
 	CU_add_test(s, "encodes the documented line", test_alert_json_encodes_the_documented_line);
+	CU_add_test(s, "fast path agrees with bytewise escaping",
+	            test_alert_json_fast_path_agrees_with_bytewise_escaping);
 	CU_add_test(s, "escapes quotes, controls and bad UTF-8",
 	            test_alert_json_escapes_quotes_controls_and_bad_utf8);
 	CU_add_test(s, "refuses a short buffer", test_alert_json_refuses_a_short_buffer);
