@@ -50,8 +50,10 @@ static const char usage_text[] =
         "        [--severity LEVEL] [--color=WHEN] [--once]\n"
         "        follow the alerts of a running feedwatch: readable on a terminal, NDJSON\n"
         "        when piped; reconnects and resumes after the last alert seen\n"
-        "  ctl   [--control PATH] reload | watchlists\n"
-        "        talk to a running feedwatch over its control socket\n"
+        "  ctl   [--control PATH] reload | watchlists | clients | stats\n"
+        "        talk to a running feedwatch over its control socket: reload the\n"
+        "        watchlists, list them, list the alert stream's clients and their lag,\n"
+        "        print the counters\n"
         "  version\n"
         "        print the versions of feedwatch and the libraries it runs on\n";
 
@@ -258,7 +260,7 @@ cmd_ctl(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		return usage("ctl needs a command: reload, watchlists");
+		return usage("ctl needs a command: reload, watchlists, clients, stats");
 	}
 	cmd[0] = 0;
 	for (i = optind; i < argc; i++) {

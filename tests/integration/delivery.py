@@ -167,8 +167,12 @@ def main():
                                            capture_output=True, text=True, timeout=30).stdout
             check(wait_for(lambda: "alert_clients_slow 1\n" in stats(), 120, proc),
                   "the silent reader was not cut off: " + stats())
-            print(subprocess.run([fw, "ctl", "--control", ctl, "clients"], capture_output=True,
-                                 text=True, timeout=30).stdout)
+            listing = subprocess.run([fw, "ctl", "--control", ctl, "clients"],
+                                     capture_output=True, text=True, timeout=30).stdout
+            print(listing)
+            check(listing.startswith("clients ") and " state live " in listing and
+                  " state closing " in listing,
+                  "ctl clients does not show the live tail and the cut-off reader: " + listing)
             # it reads again (within the server's linger): whole lines, the notice, EOF
             slow_data = drain(slow)
             check(wait_for(lambda: len(journal_seqs(journal)) >= 3000, 240, proc),
