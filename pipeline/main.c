@@ -50,10 +50,10 @@ static const char usage_text[] =
         "        [--severity LEVEL] [--color=WHEN] [--once]\n"
         "        follow the alerts of a running feedwatch: readable on a terminal, NDJSON\n"
         "        when piped; reconnects and resumes after the last alert seen\n"
-        "  ctl   [--control PATH] reload | watchlists | clients | stats\n"
+        "  ctl   [--control PATH] reload | watchlists | clients | stats | version\n"
         "        talk to a running feedwatch over its control socket: reload the\n"
         "        watchlists, list them, list the alert stream's clients and their lag,\n"
-        "        print the counters\n"
+        "        print the counters, name the running version\n"
         "  version\n"
         "        print the versions of feedwatch and the libraries it runs on\n";
 
@@ -260,7 +260,7 @@ cmd_ctl(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		return usage("ctl needs a command: reload, watchlists, clients, stats");
+		return usage("ctl needs a command: reload, watchlists, clients, stats, version");
 	}
 	cmd[0] = 0;
 	for (i = optind; i < argc; i++) {

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pcap/pcap.h>
+#include <nats/nats.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_cycles.h>
@@ -14,6 +15,7 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 #include <rte_ring.h>
+#include <rte_version.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -200,7 +202,14 @@ on_ctl(void *arg, const char *cmd, struct ctl_reply *r)
 		}
 		return 0;
 	}
-	ctl_reply_printf(r, "unknown command '%s' (reload, watchlists, clients, stats)\n", cmd);
+	if (strcmp(cmd, "version") == 0) {
+		ctl_reply_printf(r, "feedwatch %s, pid %d, %s, hyperscan %s, libnats %s\n",
+		                 FEEDWATCH_VERSION, (int)getpid(), rte_version(), hs_version(),
+		                 nats_GetVersion());
+		return 0;
+	}
+	ctl_reply_printf(r, "unknown command '%s' (reload, watchlists, clients, stats, version)\n",
+	                 cmd);
 	return 2;
 }
 

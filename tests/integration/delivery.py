@@ -173,6 +173,10 @@ def main():
             check(listing.startswith("clients ") and " state live " in listing and
                   " state closing " in listing,
                   "ctl clients does not show the live tail and the cut-off reader: " + listing)
+            ver = subprocess.run([fw, "ctl", "--control", ctl, "version"], capture_output=True,
+                                 text=True, timeout=30).stdout
+            check(ver.startswith("feedwatch ") and "hyperscan" in ver and "libnats" in ver,
+                  "ctl version: " + ver)
             # it reads again (within the server's linger): whole lines, the notice, EOF
             slow_data = drain(slow)
             check(wait_for(lambda: len(journal_seqs(journal)) >= 3000, 240, proc),
