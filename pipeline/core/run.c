@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -554,9 +555,11 @@ all_done(struct worker *const *workers, unsigned int n)
  */
 static void
 writer_loop(struct alert_writer *writer, struct alert_out *out, struct journal *journal,
-            struct worker *const *workers, unsigned int n_workers)
+            struct worker *const *workers, unsigned int n_workers, uint64_t watchdog_us)
 {
-	uint64_t hz = rte_get_timer_hz(), next = 0;
+	uint64_t hz = rte_get_timer_hz(), next = 0, next_wd = 0;
+	/* systemd's watchdog is fed from this loop, so a stuck writer gets restarted */
+	uint64_t wd_every = watchdog_us > 0 ? hz / 1000000u * (watchdog_us / 2) : 0;
 
 	while (!all_done(workers, n_workers)) {
 		unsigned int n = alert_writer_drain(writer, 256);
@@ -567,6 +570,10 @@ writer_loop(struct alert_writer *writer, struct alert_out *out, struct journal *
 			alert_out_poll(out, 0);
 			if (journal != NULL) {
 				journal_tick(journal);
+			}
+			if (wd_every != 0 && now >= next_wd) {
+				sd_notify(0, "WATCHDOG=1");
+				next_wd = now + wd_every;
 			}
 			next = now + hz / 1000;
 		}
@@ -725,6 +732,7 @@ run_main(char *prog, const struct run_opts *o)
 	struct alert_writer *writer = NULL;
 	struct alert_writer_conf wconf;
 	struct counters nc __rte_cache_aligned;
+	uint64_t watchdog_us = 0;
 	char node[256];
 	struct rte_mempool *mp = NULL;
 	struct worker *workers[MAX_WORKERS];
@@ -952,7 +960,14 @@ run_main(char *prog, const struct run_opts *o)
 	control.nc = &nc;
 	control.sink = sink;
 	control_start(&control, &pub, cfg);
-	writer_loop(writer, out, journal, workers, n_workers);
+	if (sd_watchdog_enabled(0, &watchdog_us) <= 0) {
+		watchdog_us = 0;
+	}
+	sd_notifyf(0, "READY=1\nSTATUS=%u worker(s), %u watchlists, alerts to %s", n_workers,
+	           wl_set_count(pub.cur->set),
+	           cfg->socket_path[0] != 0 ? cfg->socket_path : "the journal");
+	writer_loop(writer, out, journal, workers, n_workers, watchdog_us);
+	sd_notify(0, "STOPPING=1\nSTATUS=draining the alert ring and flushing the journal");
 	rte_eal_mp_wait_lcore();
 	while (alert_writer_drain(writer, 256) > 0) {
 	}
