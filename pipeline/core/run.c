@@ -38,6 +38,7 @@
 #include "core/worker.h"
 #include "core/wl_gen.h"
 #include "ctl/ctl.h"
+#include "ctl/stats.h"
 #include "ctl/wl_watch.h"
 #include "match/watchlist.h"
 
@@ -67,10 +68,8 @@ on_hup(int sig)
 struct control {
 	struct wl_pub *pub;
 	struct alert_out *out;
-	struct worker *const *workers;
-	unsigned int n_workers;
-	const struct counters *wc, *nc;
-	struct nats_sink *sink;
+	struct stats_src src; /* every thread's counters */
+	struct stats_rate rate;
 	struct ctl_server *ctl;
 	struct wl_watch *watch;
 	const char *wl_dir;
@@ -176,31 +175,8 @@ on_ctl(void *arg, const char *cmd, struct ctl_reply *r)
 		ctl_reply_printf(r, "%s", text);
 		return 0;
 	}
-	if (strcmp(cmd, "stats") == 0) {
-		struct counters sum;
-		int k;
-
-		/* other threads' counters, read while they run: each value is one aligned word */
-		memset(&sum, 0, sizeof(sum));
-		for (i = 0; i < ctl->n_workers; i++) {
-			counters_sum(&sum, &ctl->workers[i]->c);
-		}
-		if (ctl->wc != NULL) {
-			counters_sum(&sum, ctl->wc);
-		}
-		if (ctl->nc != NULL) {
-			counters_sum(&sum, ctl->nc);
-		}
-		for (k = 0; k < CNT__MAX; k++) {
-			if (sum.v[k] != 0) {
-				ctl_reply_printf(r, "%s %llu\n", counters_name(k),
-				                 (unsigned long long)sum.v[k]);
-			}
-		}
-		if (ctl->sink != NULL) {
-			ctl_reply_printf(r, "nats_acked_seq %llu\n",
-			                 (unsigned long long)nats_sink_acked(ctl->sink));
-		}
+	if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "stats --json") == 0) {
+		stats_print(&ctl->src, &ctl->rate, cmd[5] != '\0', r);
 		return 0;
 	}
 	if (strcmp(cmd, "version") == 0) {
@@ -234,6 +210,7 @@ control_main(void *arg)
 			pfd[n++].events = POLLIN;
 		}
 		poll(pfd, n, timeout);
+		stats_tick(&ctl->rate, &ctl->src, clock_ns(CLOCK_MONOTONIC));
 		if (ctl->ctl != NULL) {
 			ctl_poll(ctl->ctl, 0, on_ctl, ctl);
 		}
@@ -954,11 +931,19 @@ run_main(char *prog, const struct run_opts *o)
 		}
 	}
 	control.out = out;
-	control.workers = workers;
-	control.n_workers = n_workers;
-	control.wc = &wc;
-	control.nc = &nc;
-	control.sink = sink;
+	for (i = 0; i < n_workers; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "worker%u", i);
+		stats_add(&control.src, name, &workers[i]->c);
+	}
+	stats_add(&control.src, "writer", &wc);
+	if (sink != NULL) {
+		stats_add(&control.src, "nats", &nc);
+	}
+	if (sp != NULL) {
+		stats_add(&control.src, "spreader", &sp->c);
+	}
 	control_start(&control, &pub, cfg);
 	if (sd_watchdog_enabled(0, &watchdog_us) <= 0) {
 		watchdog_us = 0;

@@ -163,10 +163,27 @@ def main():
             slow = connect(sock)
             slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             seen, resumed_lines = resuming_reader(sock)
-            stats = lambda: subprocess.run([fw, "ctl", "--control", ctl, "stats"],
-                                           capture_output=True, text=True, timeout=30).stdout
-            check(wait_for(lambda: "alert_clients_slow 1\n" in stats(), 120, proc),
-                  "the silent reader was not cut off: " + stats())
+            def cut_off():
+                out = subprocess.run([fw, "ctl", "--control", ctl, "stats", "--json"],
+                                     capture_output=True, text=True, timeout=30).stdout
+                return json.loads(out)["counters"]["alert_clients_slow"] if out else -1
+            check(wait_for(lambda: cut_off() == 1, 120, proc),
+                  "the silent reader was not cut off: alert_clients_slow %d" % cut_off())
+            def stats_json():
+                return json.loads(subprocess.run([fw, "ctl", "--control", ctl, "stats", "--json"],
+                                                 capture_output=True, text=True,
+                                                 timeout=30).stdout)
+            wait_for(lambda: stats_json()["rates"], 10)  # rates come after a second's sample
+            js = stats_json()
+            check(js["rates"].get("rx_packets", 0) > 0 and
+                  js["sources"]["writer"].get("alert_written", 0) ==
+                  js["counters"]["alert_written"] and "worker0" in js["sources"],
+                  "ctl stats --json: rates %s, sources %s" % (js["rates"], list(js["sources"])))
+            table = subprocess.run([fw, "ctl", "--control", ctl, "stats"], capture_output=True,
+                                   text=True, timeout=30).stdout
+            print(table)
+            check(table.startswith("counter ") and "\nalert_written " in table,
+                  "ctl stats is not a table: " + table[:300])
             listing = subprocess.run([fw, "ctl", "--control", ctl, "clients"],
                                      capture_output=True, text=True, timeout=30).stdout
             print(listing)

@@ -64,9 +64,9 @@ def wait_for(pred, limit):
 
 
 def stats(fw, ctl):
-    out = subprocess.run([fw, "ctl", "--control", ctl, "stats"], capture_output=True, text=True,
-                         timeout=30).stdout
-    return {l.split()[0]: int(l.split()[1]) for l in out.splitlines() if len(l.split()) == 2}
+    out = subprocess.run([fw, "ctl", "--control", ctl, "stats", "--json"], capture_output=True,
+                         text=True, timeout=30).stdout
+    return json.loads(out)["counters"] if out else {}
 
 
 def token(name):
