@@ -2,16 +2,45 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 static int quiet;
+static int journald = -1; /* unknown yet */
+
+/*
+ * Under systemd, stderr goes to the journal and JOURNAL_STREAM names it
+ * (device:inode). Then each line starts with its syslog priority, <3>
+ * error, <4> warning, <6> info, which journald strips and records, so
+ * `journalctl -p warning` finds feedwatch's warnings.
+ */
+static int
+to_journald(void)
+{
+	const char *js;
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (journald >= 0) {
+		return journald;
+	}
+	js = getenv("JOURNAL_STREAM");
+	journald = js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+	           (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	return journald;
+}
 
 static void
-vlog(const char *level, const char *fmt, va_list ap)
+vlog(int prio, const char *level, const char *fmt, va_list ap)
 {
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "feedwatch: %s%s\n", level, msg);
+	if (to_journald()) {
+		fprintf(stderr, "<%d>feedwatch: %s%s\n", prio, level, msg);
+	} else {
+		fprintf(stderr, "feedwatch: %s%s\n", level, msg);
+	}
 }
 
 void
@@ -29,7 +58,7 @@ log_info(const char *fmt, ...)
 		return;
 	}
 	va_start(ap, fmt);
-	vlog("", fmt, ap);
+	vlog(6, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -39,7 +68,7 @@ log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("warning: ", fmt, ap);
+	vlog(4, "warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -49,6 +78,6 @@ log_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("error: ", fmt, ap);
+	vlog(3, "error: ", fmt, ap);
 	va_end(ap);
 }

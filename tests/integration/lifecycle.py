@@ -3,7 +3,8 @@
 feedwatch runs with NOTIFY_SOCKET pointing at a datagram socket of this test
 and WATCHDOG_USEC set, as systemd starts a Type=notify service with
 WatchdogSec: it must say READY=1 once it captures, WATCHDOG=1 at least every
-half period while it runs, and STOPPING=1 on SIGTERM. Traffic loops
+half period while it runs, and STOPPING=1 on SIGTERM; with JOURNAL_STREAM
+naming its stderr, log lines start with their syslog priority. Traffic loops
 (net_pcap infinite_rx) over two workers fed by the spreading RX lcore, so
 SIGTERM arrives mid-stream: every alert a worker handed over must be
 written (alert_enqueued == alert_written == the journal's lines), none lost
@@ -55,9 +56,12 @@ def main():
         notify = os.path.join(tmp, "notify")
         ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         ns.bind(notify)
-        env = dict(os.environ, NOTIFY_SOCKET=notify, WATCHDOG_USEC="400000")
-        env.pop("WATCHDOG_PID", None)
         log = open(os.path.join(tmp, "fw.log"), "w")
+        st = os.fstat(log.fileno())
+        # stderr is "the journal" (JOURNAL_STREAM names it): lines carry their priority
+        env = dict(os.environ, NOTIFY_SOCKET=notify, WATCHDOG_USEC="400000",
+                   JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+        env.pop("WATCHDOG_PID", None)
         proc = subprocess.Popen([fw, "run", "-c", cfg, "--",
                                  "--vdev=net_pcap0,rx_pcap=%s,infinite_rx=1" % cap, "--no-pci"],
                                 stdout=subprocess.DEVNULL, stderr=log, env=env)
@@ -107,8 +111,13 @@ def main():
                                             if m.startswith("STOPPING=1")] or [0]),
               "STOPPING=1 before READY=1")
 
+        logged = open(log.name).read().splitlines()
+        check(any(l.startswith("<6>feedwatch: hyperscan ") for l in logged) and
+              not any(l.startswith("feedwatch: warning") or l.startswith("feedwatch: error")
+                      for l in logged),
+              "log lines without their journald priority: %s" % logged[:5])
         counters = {}
-        for line in open(log.name).read().splitlines():
+        for line in logged:
             parts = line.split()
             if len(parts) == 4 and parts[1] == "counter":
                 counters[parts[2]] = int(parts[3])
