@@ -1041,6 +1041,12 @@ alert_out_clients(const struct alert_out *o)
 }
 
 size_t
+alert_out_ring_bytes(const struct alert_out *o)
+{
+	return (size_t)(o->mask + 1);
+}
+
+size_t
 alert_out_describe(struct alert_out *o, char *buf, size_t cap, int wait_ms)
 {
 	struct timespec until;

@@ -79,6 +79,9 @@ void alert_out_poll(struct alert_out *o, int timeout_ms);
 /* Number of connected clients. */
 uint32_t alert_out_clients(const struct alert_out *o);
 
+/* Bytes of the shared ring of recent lines (sized from output.client_buffer). */
+size_t alert_out_ring_bytes(const struct alert_out *o);
+
 /*
  * One line per client (id, peer, state, alerts sent, lag in lines and bytes,
  * alerts skipped, replayed) into <buf> of <cap> bytes, NUL-terminated;

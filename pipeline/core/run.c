@@ -672,6 +672,49 @@ start_outputs(const struct fw_config *cfg, struct counters *wc, struct counters 
 	return 0;
 }
 
+static double
+mib(double bytes)
+{
+	return bytes / (1024.0 * 1024.0);
+}
+
+/*
+ * The start-up summary's memory budget: what each configured limit can take
+ * at most, so an operator sees where the memory goes before it is used.
+ */
+static void
+log_budget(const struct fw_config *cfg, const struct alert_out *out, unsigned int n_workers,
+           uint16_t nq)
+{
+	double mbuf = (double)cfg->mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf));
+	double flows = (double)cfg->flows * (double)engine_flow_bytes();
+	double sessions = (double)cfg->http_sessions * (double)engine_session_bytes();
+	double inflate = (double)cfg->gzip_streams * 48.0 * 1024;
+	double parsers = (double)cfg->feed_parsers * 2.0 * cfg->max_item;
+	double frags = (double)cfg->frag_datagrams * 8.0 * 1024;
+	double dedup = cfg->dedup_window_s > 0 ? (double)cfg->dedup_entries * 16.0 : 0;
+	double worker = flows + sessions + (double)cfg->reasm_memcap + inflate +
+	                (double)cfg->br_memcap + parsers + frags + dedup;
+	double pool = (double)cfg->alert_pool * sizeof(struct alert_rec);
+
+	log_info("memory: %u mbufs of %u B = %.1f MiB (%u RX queue(s) of %u descriptors)",
+	         cfg->mbufs, (unsigned int)(RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf)),
+	         mib(mbuf), nq, cfg->rx_desc);
+	log_info("memory per worker, at most: flows %u x %zu B = %.1f MiB, http sessions %u x %zu "
+	         "B = %.1f MiB, tcp.reasm_memcap %.1f MiB, inflate %u x 48 KiB = %.1f MiB, "
+	         "http.br_memcap %.1f MiB, feed parsers %u x 2 x %u B = %.1f MiB, ip fragments "
+	         "%.1f MiB, dedup %.1f MiB: %.1f MiB, %.1f MiB for %u worker(s)",
+	         cfg->flows, engine_flow_bytes(), mib(flows), cfg->http_sessions,
+	         engine_session_bytes(), mib(sessions), mib((double)cfg->reasm_memcap),
+	         cfg->gzip_streams, mib(inflate), mib((double)cfg->br_memcap), cfg->feed_parsers,
+	         cfg->max_item, mib(parsers), mib(frags), mib(dedup), mib(worker),
+	         mib(worker * n_workers), n_workers);
+	log_info("memory for alerts: record pool %u x %zu B = %.1f MiB, ring %u slots; stream ring "
+	         "%.1f MiB for up to %u client(s), each %u B behind at most",
+	         cfg->alert_pool, sizeof(struct alert_rec), mib(pool), cfg->alert_ring,
+	         mib((double)alert_out_ring_bytes(out)), cfg->max_clients, cfg->client_buffer);
+}
+
 static struct engine *
 make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_gen *gen)
 {
@@ -908,6 +951,7 @@ run_main(char *prog, const struct run_opts *o)
 			goto fail;
 		}
 	}
+	log_budget(cfg, out, n_workers, nq);
 	log_info("%u worker(s) on port %u, %u RX queue(s)%s; alerts to %s%s%s, journal %s%s%s",
 	         n_workers, port, nq, spread ? " spread by one RX lcore" : "",
 	         cfg->socket_path[0] != 0 ? cfg->socket_path : "(no socket)",

@@ -116,6 +116,10 @@ def main():
               not any(l.startswith("feedwatch: warning") or l.startswith("feedwatch: error")
                       for l in logged),
               "log lines without their journald priority: %s" % logged[:5])
+        budget = [l for l in logged if "memory per worker, at most:" in l]
+        check(len(budget) == 1 and "for 2 worker(s)" in budget[0] and
+              any("memory for alerts: record pool" in l for l in logged),
+              "no memory budget in the start-up summary: %s" % budget)
         counters = {}
         for line in logged:
             parts = line.split()
