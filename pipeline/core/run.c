@@ -976,7 +976,7 @@ run_main(char *prog, const struct run_opts *o)
 	}
 	control.out = out;
 	for (i = 0; i < n_workers; i++) {
-		char name[16];
+		char name[24];
 
 		snprintf(name, sizeof(name), "worker%u", i);
 		stats_add(&control.src, name, &workers[i]->c);

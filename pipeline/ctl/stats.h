@@ -19,7 +19,7 @@
 
 struct stats_src {
 	const struct counters *c[STATS_MAX_SOURCES];
-	char name[STATS_MAX_SOURCES][16]; /* "worker0", "writer", "nats", "spreader" */
+	char name[STATS_MAX_SOURCES][24]; /* "worker0", "writer", "nats", "spreader" */
 	unsigned int n;
 };
 
