@@ -1,4 +1,5 @@
 #include "alert/alert_json.h"
+#include "alert/alert_json_out.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,32 +20,8 @@ _Static_assert(6 * (NOTE_VERSION_MAX + NOTE_NODE_MAX + NOTE_WORD_MAX) + 80 <= AL
 _Static_assert(6 * (NOTE_WORD_MAX + NOTE_MESSAGE_MAX) + 80 <= ALERT_JSON_NOTE_MAX,
                "a notice line fits ALERT_JSON_NOTE_MAX");
 
-struct out {
-	char *p;
-	char *end;
-	bool overflow;
-};
-
-static void
-put(struct out *o, const char *s, size_t n)
-{
-	if (o->overflow || (size_t)(o->end - o->p) < n) {
-		o->overflow = true;
-		return;
-	}
-	memcpy(o->p, s, n);
-	o->p += n;
-}
-
-static void
-put_str(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-/* Decimal, without printf: the writer formats several numbers per alert. */
-static void
-put_u64(struct out *o, uint64_t v)
+void
+alert_json_put_u64(struct alert_json_out *o, uint64_t v)
 {
 	char tmp[24];
 	size_t n = sizeof(tmp);
@@ -53,7 +30,7 @@ put_u64(struct out *o, uint64_t v)
 		tmp[--n] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	put(o, tmp + n, sizeof(tmp) - n);
+	alert_json_put(o, tmp + n, sizeof(tmp) - n);
 }
 
 /*
@@ -116,13 +93,13 @@ utf8_valid_len(const uint8_t *s, size_t n)
 }
 
 /* A JSON string (RFC 8259 §7) from <n> bytes at <p>. */
-static void
-put_json_span(struct out *o, const uint8_t *p, size_t n)
+void
+alert_json_put_span(struct alert_json_out *o, const uint8_t *p, size_t n)
 {
 	size_t i = 0, run = 0;
 	char esc[8];
 
-	put(o, "\"", 1);
+	alert_json_put(o, "\"", 1);
 	while (i < n) {
 		uint8_t c;
 		size_t l;
@@ -139,43 +116,43 @@ put_json_span(struct out *o, const uint8_t *p, size_t n)
 			i++;
 			continue;
 		}
-		put(o, (const char *)p + i - run, run);
+		alert_json_put(o, (const char *)p + i - run, run);
 		run = 0;
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			put(o, esc, 2);
+			alert_json_put(o, esc, 2);
 			i++;
 		} else if (c == '\n' || c == '\t' || c == '\r') {
 			esc[0] = '\\';
 			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
-			put(o, esc, 2);
+			alert_json_put(o, esc, 2);
 			i++;
 		} else if (c < 0x20) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(o, esc, 6);
+			alert_json_put(o, esc, 6);
 			i++;
 		} else if ((l = utf8_valid_len(p + i, n - i)) != 0) {
-			put(o, (const char *)p + i, l);
+			alert_json_put(o, (const char *)p + i, l);
 			i += l;
 		} else {
-			put_str(o, "\\ufffd");
+			alert_json_put_str(o, "\\ufffd");
 			i++;
 		}
 	}
-	put(o, (const char *)p + i - run, run);
-	put(o, "\"", 1);
+	alert_json_put(o, (const char *)p + i - run, run);
+	alert_json_put(o, "\"", 1);
 }
 
-static void
-put_json_str(struct out *o, const char *s)
+void
+alert_json_put_string(struct alert_json_out *o, const char *s)
 {
-	put_json_span(o, (const uint8_t *)s, strlen(s));
+	alert_json_put_span(o, (const uint8_t *)s, strlen(s));
 }
 
 /* At most <max> bytes of <s>, cut back to a UTF-8 character boundary. */
 static void
-put_json_cut(struct out *o, const char *s, size_t max)
+put_json_cut(struct alert_json_out *o, const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
@@ -185,20 +162,20 @@ put_json_cut(struct out *o, const char *s, size_t max)
 			n--;
 		}
 	}
-	put_json_span(o, (const uint8_t *)s, n);
+	alert_json_put_span(o, (const uint8_t *)s, n);
 }
 
-static void
-put_kv_str(struct out *o, const char *key, const char *val)
+void
+alert_json_put_kv(struct alert_json_out *o, const char *key, const char *val)
 {
-	put_str(o, ",\"");
-	put_str(o, key);
-	put_str(o, "\":");
-	put_json_str(o, val);
+	alert_json_put_str(o, ",\"");
+	alert_json_put_str(o, key);
+	alert_json_put_str(o, "\":");
+	alert_json_put_string(o, val);
 }
 
-static void
-put_ts(struct out *o, uint64_t ns)
+void
+alert_json_put_ts(struct alert_json_out *o, uint64_t ns)
 {
 	time_t secs = (time_t)(ns / 1000000000u);
 	unsigned long us = (unsigned long)((ns % 1000000000u) / 1000u);
@@ -228,15 +205,15 @@ put_ts(struct out *o, uint64_t ns)
 	for (i = 26; i >= 21; i--, us /= 10) {
 		tmp[i] = (char)('0' + us % 10);
 	}
-	put(o, tmp, 29);
+	alert_json_put(o, tmp, 29);
 }
 
 size_t
 alert_json_string(char *buf, size_t cap, struct span s)
 {
-	struct out o = { buf, buf + cap, false };
+	struct alert_json_out o = { buf, buf + cap, false };
 
-	put_json_span(&o, s.ptr, s.len);
+	alert_json_put_span(&o, s.ptr, s.len);
 	return o.overflow ? 0 : (size_t)(o.p - buf);
 }
 
@@ -259,61 +236,70 @@ alert_copy_text(char *dst, size_t cap, struct span src)
 	return n;
 }
 
+void
+alert_json_put_record_tail(struct alert_json_out *o, const struct alert_rec *r, uint64_t latency_us)
+{
+	uint32_t i;
+
+	alert_json_put_str(o, ",\"rule\":");
+	if (r->rule[0] != '\0') {
+		alert_json_put_string(o, r->rule);
+	} else {
+		alert_json_put_str(o, "null");
+	}
+	alert_json_put_str(o, ",\"hits\":[");
+	for (i = 0; i < r->n_hits && i < ALERT_MAX_HITS; i++) {
+		alert_json_put_str(o, i > 0 ? ",{\"term\":" : "{\"term\":");
+		alert_json_put_string(o, r->hits[i].term);
+		alert_json_put_kv(o, "field", r->hits[i].field);
+		alert_json_put_str(o, ",\"offset\":");
+		alert_json_put_u64(o, r->hits[i].offset);
+		alert_json_put_str(o, "}");
+	}
+	alert_json_put_str(o, "],\"hits_dropped\":");
+	alert_json_put_u64(o, r->n_hits_dropped);
+	alert_json_put_str(o, ",\"item\":{\"title\":");
+	alert_json_put_string(o, r->title);
+	alert_json_put_kv(o, "link", r->link);
+	alert_json_put_kv(o, "id", r->id);
+	alert_json_put_kv(o, "published", r->published);
+	alert_json_put_kv(o, "excerpt", r->excerpt);
+	alert_json_put_str(o, "},\"feed\":{\"url\":");
+	alert_json_put_string(o, r->feed_url);
+	alert_json_put_kv(o, "format", r->feed_format);
+	alert_json_put_kv(o, "title", r->feed_title);
+	alert_json_put_str(o, "},\"flow\":{\"src\":");
+	alert_json_put_string(o, r->flow_src);
+	alert_json_put_kv(o, "dst", r->flow_dst);
+	alert_json_put_kv(o, "proto", r->flow_proto);
+	alert_json_put_str(o, "},\"latency_us\":");
+	alert_json_put_u64(o, latency_us);
+}
+
 size_t
 alert_json_encode(const struct alert_rec *r, uint64_t seq, uint64_t latency_us, char *buf,
                   size_t cap)
 {
-	struct out o = { buf, buf + cap, false };
+	struct alert_json_out o = { buf, buf + cap, false };
 	uint32_t i;
 
-	put_str(&o, "{\"seq\":");
-	put_u64(&o, seq);
-	put_str(&o, ",\"ts\":");
-	put_ts(&o, r->ts_ns);
-	put_kv_str(&o, "watchlist", r->watchlist);
-	put_kv_str(&o, "watchlist_version", r->wl_version);
-	put_kv_str(&o, "severity", r->severity);
-	put_str(&o, ",\"tags\":[");
+	alert_json_put_str(&o, "{\"seq\":");
+	alert_json_put_u64(&o, seq);
+	alert_json_put_str(&o, ",\"ts\":");
+	alert_json_put_ts(&o, r->ts_ns);
+	alert_json_put_kv(&o, "watchlist", r->watchlist);
+	alert_json_put_kv(&o, "watchlist_version", r->wl_version);
+	alert_json_put_kv(&o, "severity", r->severity);
+	alert_json_put_str(&o, ",\"tags\":[");
 	for (i = 0; i < r->n_tags && i < ALERT_MAX_TAGS; i++) {
 		if (i > 0) {
-			put_str(&o, ",");
+			alert_json_put_str(&o, ",");
 		}
-		put_json_str(&o, r->tags[i]);
+		alert_json_put_string(&o, r->tags[i]);
 	}
-	put_str(&o, "],\"rule\":");
-	if (r->rule[0] != '\0') {
-		put_json_str(&o, r->rule);
-	} else {
-		put_str(&o, "null");
-	}
-	put_str(&o, ",\"hits\":[");
-	for (i = 0; i < r->n_hits && i < ALERT_MAX_HITS; i++) {
-		put_str(&o, i > 0 ? ",{\"term\":" : "{\"term\":");
-		put_json_str(&o, r->hits[i].term);
-		put_kv_str(&o, "field", r->hits[i].field);
-		put_str(&o, ",\"offset\":");
-		put_u64(&o, r->hits[i].offset);
-		put_str(&o, "}");
-	}
-	put_str(&o, "],\"hits_dropped\":");
-	put_u64(&o, r->n_hits_dropped);
-	put_str(&o, ",\"item\":{\"title\":");
-	put_json_str(&o, r->title);
-	put_kv_str(&o, "link", r->link);
-	put_kv_str(&o, "id", r->id);
-	put_kv_str(&o, "published", r->published);
-	put_kv_str(&o, "excerpt", r->excerpt);
-	put_str(&o, "},\"feed\":{\"url\":");
-	put_json_str(&o, r->feed_url);
-	put_kv_str(&o, "format", r->feed_format);
-	put_kv_str(&o, "title", r->feed_title);
-	put_str(&o, "},\"flow\":{\"src\":");
-	put_json_str(&o, r->flow_src);
-	put_kv_str(&o, "dst", r->flow_dst);
-	put_kv_str(&o, "proto", r->flow_proto);
-	put_str(&o, "},\"latency_us\":");
-	put_u64(&o, latency_us);
-	put_str(&o, "}\n");
+	alert_json_put_str(&o, "]");
+	alert_json_put_record_tail(&o, r, latency_us);
+	alert_json_put_str(&o, "}\n");
 	if (o.overflow) {
 		return 0;
 	}
@@ -324,46 +310,46 @@ size_t
 alert_json_hello(char *buf, size_t cap, const char *version, const char *node, const char *format,
                  uint64_t last_seq)
 {
-	struct out o = { buf, buf + cap, false };
+	struct alert_json_out o = { buf, buf + cap, false };
 
-	put_str(&o, "{\"hello\":{\"version\":");
+	alert_json_put_str(&o, "{\"hello\":{\"version\":");
 	put_json_cut(&o, version, NOTE_VERSION_MAX);
-	put_str(&o, ",\"node\":");
+	alert_json_put_str(&o, ",\"node\":");
 	put_json_cut(&o, node, NOTE_NODE_MAX);
-	put_str(&o, ",\"format\":");
+	alert_json_put_str(&o, ",\"format\":");
 	put_json_cut(&o, format, NOTE_WORD_MAX);
-	put_str(&o, ",\"last_seq\":");
-	put_u64(&o, last_seq);
-	put_str(&o, "}}\n");
+	alert_json_put_str(&o, ",\"last_seq\":");
+	alert_json_put_u64(&o, last_seq);
+	alert_json_put_str(&o, "}}\n");
 	return o.overflow ? 0 : (size_t)(o.p - buf);
 }
 
 size_t
 alert_json_gap(char *buf, size_t cap, uint64_t from, uint64_t to, const char *reason)
 {
-	struct out o = { buf, buf + cap, false };
+	struct alert_json_out o = { buf, buf + cap, false };
 
-	put_str(&o, "{\"gap\":{\"from\":");
-	put_u64(&o, from);
-	put_str(&o, ",\"to\":");
-	put_u64(&o, to);
-	put_str(&o, ",\"reason\":");
+	alert_json_put_str(&o, "{\"gap\":{\"from\":");
+	alert_json_put_u64(&o, from);
+	alert_json_put_str(&o, ",\"to\":");
+	alert_json_put_u64(&o, to);
+	alert_json_put_str(&o, ",\"reason\":");
 	put_json_cut(&o, reason, NOTE_WORD_MAX);
-	put_str(&o, "}}\n");
+	alert_json_put_str(&o, "}}\n");
 	return o.overflow ? 0 : (size_t)(o.p - buf);
 }
 
 size_t
 alert_json_notice(char *buf, size_t cap, const char *type, const char *message, uint64_t last_seq)
 {
-	struct out o = { buf, buf + cap, false };
+	struct alert_json_out o = { buf, buf + cap, false };
 
-	put_str(&o, "{\"notice\":{\"type\":");
+	alert_json_put_str(&o, "{\"notice\":{\"type\":");
 	put_json_cut(&o, type, NOTE_WORD_MAX);
-	put_str(&o, ",\"message\":");
+	alert_json_put_str(&o, ",\"message\":");
 	put_json_cut(&o, message, NOTE_MESSAGE_MAX);
-	put_str(&o, ",\"last_seq\":");
-	put_u64(&o, last_seq);
-	put_str(&o, "}}\n");
+	alert_json_put_str(&o, ",\"last_seq\":");
+	alert_json_put_u64(&o, last_seq);
+	alert_json_put_str(&o, "}}\n");
 	return o.overflow ? 0 : (size_t)(o.p - buf);
 }
