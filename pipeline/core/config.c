@@ -23,6 +23,8 @@ enum kind {
 	K_FSYNC,  /* always, never, or a K_MS duration */
 	K_CHOICE, /* one of key.choices, stored as its index (uint32) */
 	K_MODE,   /* octal permission bits, e.g. "0660" (uint32) */
+	K_STRS,   /* a list of strings (char *[max], count at count_off) */
+	K_PCIS,   /* a list of PCI addresses, 0000:3b:00.0 or 3b:00.0 */
 };
 
 struct key {
@@ -36,6 +38,7 @@ struct key {
 
 static const char *const formats[] = { "feedwatch", "ecs", NULL };
 static const char *const slow_policies[] = { "disconnect", "skip", NULL };
+static const char *const log_levels[] = { "error", "warning", "info", "debug", NULL };
 
 #define OFF(f) offsetof(struct fw_config, f)
 
@@ -46,6 +49,11 @@ static const struct key keys[] = {
 	{ "dedup.window", K_SECS, OFF(dedup_window_s), 0, 0, 366u * 86400 },
 	{ "dedup.entries", K_U32, OFF(dedup_entries), 0, 1024, 1u << 26 },
 	{ "control.socket", K_PATH, OFF(control_path), 0, 0, 0 },
+	{ "control.socket_group", K_STR, OFF(control_group), 0, 0, 0 },
+	{ "control.socket_mode", K_MODE, OFF(control_mode), 0, 0, 0777 },
+	{ "capture.pcap", K_PATH, OFF(pcap), 0, 0, 0 },
+	{ "capture.iface", K_STR, OFF(iface), 0, 0, 0 },
+	{ "capture.pci", K_PCIS, OFF(pci), OFF(n_pci), 0, CONFIG_MAX_PCI },
 	{ "capture.http_ports", K_PORTS, OFF(http_ports), OFF(n_http_ports), 1, 65535 },
 	{ "capture.udp_ports", K_PORTS, OFF(udp_ports), OFF(n_udp_ports), 1, 65535 },
 	{ "capture.verify_checksums", K_BOOL, OFF(verify_checksums), 0, 0, 0 },
@@ -94,6 +102,15 @@ static const struct key keys[] = {
 	{ "dpdk.rx_desc", K_U32, OFF(rx_desc), 0, 64, 16384 },
 	{ "dpdk.workers", K_U32, OFF(workers), 0, 0, 64 },
 	{ "dpdk.worker_ring", K_U32, OFF(worker_ring), 0, 64, 1u << 20 },
+	{ "dpdk.burst", K_U32, OFF(burst), 0, 1, CONFIG_MAX_BURST },
+	{ "dpdk.mbuf_cache", K_U32, OFF(mbuf_cache), 0, 0, 512 },
+	{ "dpdk.lcores", K_STR, OFF(lcores), 0, 0, 0 },
+	{ "dpdk.file_prefix", K_STR, OFF(file_prefix), 0, 0, 0 },
+	{ "dpdk.memory_mb", K_U32, OFF(memory_mb), 0, 0, 1u << 20 },
+	{ "dpdk.eal_args", K_STRS, OFF(eal_args), OFF(n_eal_args), 0, CONFIG_MAX_EAL },
+	{ "telemetry.dpdk", K_BOOL, OFF(dpdk_telemetry), 0, 0, 0 },
+	{ "telemetry.prometheus", K_STR, OFF(prometheus), 0, 0, 0 },
+	{ "log.level", K_CHOICE, OFF(log_level), 0, 0, 0, log_levels },
 };
 
 /* Settings that moved: an old file gets the new name, not just "unknown setting". */
@@ -167,6 +184,11 @@ defaults(struct fw_config *cfg)
 	cfg->rx_desc = 1024;
 	cfg->workers = 0;
 	cfg->worker_ring = 1024;
+	cfg->burst = 32;
+	cfg->mbuf_cache = 256;
+	cfg->dpdk_telemetry = true;
+	cfg->log_level = CONFIG_LOG_INFO;
+	cfg->control_mode = 0660;
 	cfg->wl_watch = true;
 	cfg->dedup_window_s = 86400;
 	cfg->dedup_entries = 1u << 18;
@@ -179,7 +201,11 @@ defaults(struct fw_config *cfg)
 	    config_set_str(&cfg->nats_subject, "feedwatch.alerts") != 0 ||
 	    config_set_str(&cfg->nats_node, "") != 0 ||
 	    config_set_str(&cfg->wl_cache_dir, "/var/cache/feedwatch") != 0 ||
-	    config_set_str(&cfg->control_path, "/run/feedwatch/control.sock") != 0) {
+	    config_set_str(&cfg->control_path, "/run/feedwatch/control.sock") != 0 ||
+	    config_set_str(&cfg->control_group, "") != 0 || config_set_str(&cfg->pcap, "") != 0 ||
+	    config_set_str(&cfg->iface, "") != 0 || config_set_str(&cfg->lcores, "") != 0 ||
+	    config_set_str(&cfg->file_prefix, "") != 0 ||
+	    config_set_str(&cfg->prometheus, "") != 0) {
 		return -ENOMEM;
 	}
 	return 0;
@@ -470,6 +496,86 @@ set_ports(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_no
 	return 0;
 }
 
+/* "0000:3b:00.0" or "3b:00.0" (domain 0) */
+static bool
+is_pci(const char *s)
+{
+	unsigned int d, b, dev, fn;
+	int n = 0;
+
+	if (sscanf(s, "%4x:%2x:%2x.%1x%n", &d, &b, &dev, &fn, &n) == 4 && s[n] == '\0' && n == 12) {
+		return dev < 32 && fn < 8;
+	}
+	n = 0;
+	return sscanf(s, "%2x:%2x.%1x%n", &b, &dev, &fn, &n) == 3 && s[n] == '\0' && n == 7 &&
+	       dev < 32 && fn < 8;
+}
+
+static int
+set_strs(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_node_t *n)
+{
+	char **v = (char **)((char *)cfg + k->off);
+	uint32_t *count = (uint32_t *)((char *)cfg + k->count_off);
+	yaml_node_item_t *it;
+	uint32_t i;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		fail_at(ld, n,
+		        k->kind == K_PCIS
+		                ? "expected a list of PCI addresses, e.g. [\"0000:3b:00.0\"]"
+		                : "expected a list of strings, e.g. [\"--socket-mem=1024\"]",
+		        k->name);
+		return -1;
+	}
+	for (i = 0; i < *count; i++) {
+		free(v[i]);
+		v[i] = NULL;
+	}
+	*count = 0;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *p = yaml_document_get_node(&ld->doc, *it);
+		const char *s =
+		        p->type == YAML_SCALAR_NODE ? (const char *)p->data.scalar.value : NULL;
+		char msg[96];
+
+		if (*count == k->max) {
+			snprintf(msg, sizeof(msg), "too many entries (at most %llu)",
+			         (unsigned long long)k->max);
+			fail_at(ld, p, msg, k->name);
+			return -1;
+		}
+		if (s == NULL || s[0] == '\0' || (k->kind == K_PCIS && !is_pci(s))) {
+			fail_at(ld, p,
+			        k->kind == K_PCIS ? "a PCI address is like 0000:3b:00.0"
+			                          : "expected a non-empty string",
+			        k->name);
+			return -1;
+		}
+		v[*count] = strdup(s);
+		if (v[*count] == NULL) {
+			fail_at(ld, p, "out of memory", k->name);
+			return -1;
+		}
+		(*count)++;
+	}
+	return 0;
+}
+
+/* capture.pcap, capture.iface and capture.pci are alternatives: one at most. */
+static int
+check_source(struct loader *ld, const struct fw_config *cfg, const struct key *k,
+             const yaml_node_t *at)
+{
+	int n = (cfg->pcap[0] != '\0') + (cfg->iface[0] != '\0') + (cfg->n_pci > 0);
+
+	if (strncmp(k->name, "capture.", 8) != 0 || n <= 1) {
+		return 0;
+	}
+	fail_at(ld, at, "capture.pcap, capture.iface and capture.pci are alternatives: give one",
+	        k->name);
+	return -1;
+}
+
 static int
 walk(struct loader *ld, struct fw_config *cfg, yaml_node_t *root)
 {
@@ -501,6 +607,7 @@ walk(struct loader *ld, struct fw_config *cfg, yaml_node_t *root)
 			yaml_node_t *kv = yaml_document_get_node(&ld->doc, kp->value);
 			char name[128];
 			const struct key *k;
+			int rc;
 
 			if (kk->type != YAML_SCALAR_NODE) {
 				fail_at(ld, kk, "expected a key", section);
@@ -513,8 +620,14 @@ walk(struct loader *ld, struct fw_config *cfg, yaml_node_t *root)
 				fail_at(ld, kk, renamed_to(name), name);
 				return -1;
 			}
-			if ((k->kind == K_PORTS ? set_ports(ld, cfg, k, kv)
-			                        : set_scalar(ld, cfg, k, kv)) != 0) {
+			if (k->kind == K_PORTS) {
+				rc = set_ports(ld, cfg, k, kv);
+			} else if (k->kind == K_STRS || k->kind == K_PCIS) {
+				rc = set_strs(ld, cfg, k, kv);
+			} else {
+				rc = set_scalar(ld, cfg, k, kv);
+			}
+			if (rc != 0 || check_source(ld, cfg, k, kk) != 0) {
 				return -1;
 			}
 		}
@@ -597,9 +710,65 @@ fail:
 	return NULL;
 }
 
+const char *
+config_key_name(size_t i)
+{
+	return i < sizeof(keys) / sizeof(keys[0]) ? keys[i].name : NULL;
+}
+
+static bool
+same_value(const struct key *k, const struct fw_config *a, const struct fw_config *b)
+{
+	const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+	uint32_t i, n;
+
+	switch (k->kind) {
+	case K_STR:
+	case K_PATH:
+		return strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
+	case K_U64:
+		return *(const uint64_t *)pa == *(const uint64_t *)pb;
+	case K_BOOL:
+		return *(const bool *)pa == *(const bool *)pb;
+	case K_PORTS:
+		n = *(const uint32_t *)((const char *)a + k->count_off);
+		return n == *(const uint32_t *)((const char *)b + k->count_off) &&
+		       memcmp(pa, pb, n * sizeof(uint16_t)) == 0;
+	case K_STRS:
+	case K_PCIS:
+		n = *(const uint32_t *)((const char *)a + k->count_off);
+		if (n != *(const uint32_t *)((const char *)b + k->count_off)) {
+			return false;
+		}
+		for (i = 0; i < n; i++) {
+			if (strcmp(((char *const *)pa)[i], ((char *const *)pb)[i]) != 0) {
+				return false;
+			}
+		}
+		return true;
+	default:
+		return *(const uint32_t *)pa == *(const uint32_t *)pb;
+	}
+}
+
+const char *
+config_diff(const struct fw_config *a, const struct fw_config *b)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!same_value(&keys[i], a, b)) {
+			return keys[i].name;
+		}
+	}
+	return NULL;
+}
+
 void
 config_free(struct fw_config *cfg)
 {
+	uint32_t i;
+
 	if (cfg == NULL) {
 		return;
 	}
@@ -615,5 +784,17 @@ config_free(struct fw_config *cfg)
 	free(cfg->nats_stream);
 	free(cfg->nats_subject);
 	free(cfg->nats_node);
+	free(cfg->control_group);
+	free(cfg->pcap);
+	free(cfg->iface);
+	free(cfg->lcores);
+	free(cfg->file_prefix);
+	free(cfg->prometheus);
+	for (i = 0; i < cfg->n_pci; i++) {
+		free(cfg->pci[i]);
+	}
+	for (i = 0; i < cfg->n_eal_args; i++) {
+		free(cfg->eal_args[i]);
+	}
 	free(cfg);
 }

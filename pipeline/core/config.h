@@ -7,9 +7,13 @@
 #define FW_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CONFIG_MAX_PORTS 16
+#define CONFIG_MAX_PCI   16 /* capture.pci entries */
+#define CONFIG_MAX_EAL   32 /* dpdk.eal_args entries */
+#define CONFIG_MAX_BURST 256
 
 /*
  * What one held out-of-order TCP segment is charged against tcp.reasm_memcap:
@@ -19,15 +23,22 @@
 
 enum { CONFIG_FORMAT_FEEDWATCH, CONFIG_FORMAT_ECS };
 enum { CONFIG_SLOW_DISCONNECT, CONFIG_SLOW_SKIP };
+enum { CONFIG_LOG_ERROR, CONFIG_LOG_WARNING, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
 
 struct fw_config {
-	char *path;              /* the file loaded, NULL for built-in defaults */
-	char *watchlist_dir;     /* resolved against the config file's folder */
-	char *wl_cache_dir;      /* compiled databases; "" = no cache */
-	bool wl_watch;           /* reload when a file in watchlist_dir changes (inotify) */
-	uint32_t dedup_window_s; /* an item alerts once per watchlist in this window; 0: off */
-	uint32_t dedup_entries;  /* remembered (item, watchlist) pairs per worker */
-	char *control_path;      /* the control socket (feedwatch ctl) */
+	char *path;                /* the file loaded, NULL for built-in defaults */
+	char *watchlist_dir;       /* resolved against the config file's folder */
+	char *wl_cache_dir;        /* compiled databases; "" = no cache */
+	bool wl_watch;             /* reload when a file in watchlist_dir changes (inotify) */
+	uint32_t dedup_window_s;   /* an item alerts once per watchlist in this window; 0: off */
+	uint32_t dedup_entries;    /* remembered (item, watchlist) pairs per worker */
+	char *control_path;        /* the control socket (feedwatch ctl) */
+	char *control_group;       /* its group; "" = the process's */
+	uint32_t control_mode;     /* its permission bits (0660) */
+	char *pcap;                /* capture.pcap: read this file (net_pcap), then exit */
+	char *iface;               /* capture.iface: capture live here (net_af_packet) */
+	char *pci[CONFIG_MAX_PCI]; /* capture.pci: DPDK ports by PCI address */
+	uint32_t n_pci;
 	uint16_t http_ports[CONFIG_MAX_PORTS];
 	uint32_t n_http_ports;
 	uint16_t udp_ports[CONFIG_MAX_PORTS];
@@ -80,6 +91,16 @@ struct fw_config {
 	uint32_t rx_desc;
 	uint32_t workers;     /* 0: one per RX queue; more: one RX lcore spreads to them */
 	uint32_t worker_ring; /* packets queued per worker by the spreading RX lcore */
+	uint32_t burst;       /* packets per rte_eth_rx_burst */
+	uint32_t mbuf_cache;  /* per-lcore cache of the mbuf pool */
+	char *lcores;         /* dpdk.lcores: EAL --lcores; "" = 0..n-1, as many as needed */
+	char *file_prefix;    /* EAL --file-prefix; "" = feedwatch (feedwatch<pid> for a pcap) */
+	uint32_t memory_mb;   /* EAL -m without hugepages; 0: 512 without hugepages, else EAL's */
+	char *eal_args[CONFIG_MAX_EAL]; /* more EAL arguments, after the ones feedwatch builds */
+	uint32_t n_eal_args;
+	bool dpdk_telemetry; /* DPDK telemetry with the /feedwatch/ commands */
+	char *prometheus;    /* telemetry.prometheus: "addr:port" serving /metrics; "" = off */
+	uint32_t log_level;  /* CONFIG_LOG_* */
 };
 
 /*
@@ -91,6 +112,12 @@ struct fw_config *config_load(const char *path, char **err);
 
 /* Frees <cfg>. Accepts NULL. */
 void config_free(struct fw_config *cfg);
+
+/* The name ("section.key") of setting <i>, or NULL past the last. */
+const char *config_key_name(size_t i);
+
+/* The first setting whose value differs between <a> and <b>, or NULL when none does. */
+const char *config_diff(const struct fw_config *a, const struct fw_config *b);
 
 /* Replace string setting <*slot> by a copy of <value>. 0 or -ENOMEM. */
 int config_set_str(char **slot, const char *value);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 static int quiet;
+static int level = 2;     /* 0 error, 1 warning, 2 info, 3 debug (log.level) */
 static int journald = -1; /* unknown yet */
 
 /*
@@ -14,8 +15,8 @@ static int journald = -1; /* unknown yet */
  * error, <4> warning, <6> info, which journald strips and records, so
  * `journalctl -p warning` finds feedwatch's warnings.
  */
-static int
-to_journald(void)
+int
+log_journald(void)
 {
 	const char *js;
 	unsigned long long dev, ino;
@@ -36,7 +37,7 @@ vlog(int prio, const char *level, const char *fmt, va_list ap)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (to_journald()) {
+	if (log_journald()) {
 		fprintf(stderr, "<%d>feedwatch: %s%s\n", prio, level, msg);
 	} else {
 		fprintf(stderr, "feedwatch: %s%s\n", level, msg);
@@ -50,11 +51,30 @@ log_quiet(int q)
 }
 
 void
+log_level(int l)
+{
+	level = l;
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet || level < 3) {
+		return;
+	}
+	va_start(ap, fmt);
+	vlog(7, "debug: ", fmt, ap);
+	va_end(ap);
+}
+
+void
 log_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (quiet) {
+	if (quiet || level < 2) {
 		return;
 	}
 	va_start(ap, fmt);
@@ -67,6 +87,9 @@ log_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (level < 1) {
+		return;
+	}
 	va_start(ap, fmt);
 	vlog(4, "warning: ", fmt, ap);
 	va_end(ap);

@@ -38,7 +38,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (cfg->max_clients < 1 || cfg->client_buffer < 65536 || cfg->socket_mode > 0777 ||
 	     cfg->out_format > CONFIG_FORMAT_ECS || cfg->slow_policy > CONFIG_SLOW_SKIP ||
 	     cfg->n_http_ports > CONFIG_MAX_PORTS || cfg->n_udp_ports > CONFIG_MAX_PORTS ||
-	     cfg->flows < 16 || cfg->journal_segment_bytes < (1u << 20))) {
+	     cfg->flows < 16 || cfg->journal_segment_bytes < (1u << 20) ||
+	     cfg->n_pci > CONFIG_MAX_PCI || cfg->n_eal_args > CONFIG_MAX_EAL || cfg->burst < 1 ||
+	     cfg->burst > CONFIG_MAX_BURST || cfg->log_level > CONFIG_LOG_DEBUG ||
+	     cfg->control_mode > 0777 ||
+	     (cfg->pcap[0] != 0) + (cfg->iface[0] != 0) + (cfg->n_pci > 0) > 1)) {
 		abort(); /* a value outside its key's range got through */
 	}
 	config_free(cfg);

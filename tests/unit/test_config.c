@@ -284,6 +284,121 @@ test_config_shipped_files_load(void)
 	}
 }
 
+/* configs/feedwatch.yaml is the reference: every setting, at its default. */
+static void
+test_config_reference_file_has_every_key_at_its_default(void)
+{
+	char *err = NULL, *text = NULL;
+	struct fw_config *ref = config_load("../../configs/feedwatch.yaml", &err);
+	struct fw_config *def = config_load(NULL, &err);
+	const char *diff, *name;
+	size_t i, len = 0;
+	FILE *f;
+
+	CU_ASSERT_FATAL(ref != NULL && def != NULL);
+	/* the reference resolves no relative path: its paths are the built-in ones */
+	diff = config_diff(ref, def);
+	if (diff != NULL) {
+		fprintf(stderr, "\n  %s differs from its default\n", diff);
+	}
+	CU_ASSERT_PTR_NULL(diff);
+	f = fopen("../../configs/feedwatch.yaml", "r");
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT(getdelim(&text, &len, '\0', f) > 0);
+	fclose(f);
+	for (i = 0; (name = config_key_name(i)) != NULL; i++) {
+		char section[64], line[96];
+		const char *dot = strchr(name, '.'), *sec;
+
+		snprintf(section, sizeof(section), "\n%.*s:\n", (int)(dot - name), name);
+		snprintf(line, sizeof(line), "\n  %s:", dot + 1);
+		sec = strstr(text, section);
+		if (sec == NULL || strstr(sec, line) == NULL) {
+			fprintf(stderr, "\n  %s is not in configs/feedwatch.yaml\n", name);
+			CU_FAIL("a setting is not documented");
+		}
+	}
+	free(text);
+	config_free(ref);
+	config_free(def);
+}
+
+static void
+test_config_loads_capture_and_operations_settings(void)
+{
+	char *err = NULL;
+	struct fw_config *cfg;
+
+	const char *file = write_file(
+	        "ops.yaml",
+	        "capture:\n  pci: [\"0000:3b:00.0\", \"3b:00.1\"]\n"
+	        "dpdk:\n  burst: 64\n  lcores: \"2-5\"\n  eal_args: [\"--socket-mem=1024\"]\n"
+	        "  memory_mb: 2048\n  file_prefix: fw1\n  mbuf_cache: 0\n"
+	        "telemetry:\n  dpdk: false\n  prometheus: 127.0.0.1:9464\n"
+	        "log:\n  level: debug\n"
+	        "control:\n  socket_mode: \"0600\"\n  socket_group: adm\n");
+	cfg = config_load(file, &err);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL(cfg->n_pci, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->pci[0], "0000:3b:00.0");
+	CU_ASSERT_STRING_EQUAL(cfg->pci[1], "3b:00.1");
+	CU_ASSERT_EQUAL(cfg->burst, 64);
+	CU_ASSERT_STRING_EQUAL(cfg->lcores, "2-5");
+	CU_ASSERT_EQUAL(cfg->n_eal_args, 1);
+	CU_ASSERT_STRING_EQUAL(cfg->eal_args[0], "--socket-mem=1024");
+	CU_ASSERT_EQUAL(cfg->memory_mb, 2048);
+	CU_ASSERT_STRING_EQUAL(cfg->file_prefix, "fw1");
+	CU_ASSERT_EQUAL(cfg->mbuf_cache, 0);
+	CU_ASSERT_FALSE(cfg->dpdk_telemetry);
+	CU_ASSERT_STRING_EQUAL(cfg->prometheus, "127.0.0.1:9464");
+	CU_ASSERT_EQUAL(cfg->log_level, CONFIG_LOG_DEBUG);
+	CU_ASSERT_EQUAL(cfg->control_mode, 0600);
+	CU_ASSERT_STRING_EQUAL(cfg->control_group, "adm");
+	config_free(cfg);
+	cfg = config_load(write_file("iface.yaml", "capture:\n  iface: eth1\n"), &err);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_STRING_EQUAL(cfg->iface, "eth1");
+	config_free(cfg);
+}
+
+static void
+test_config_rejects_bad_capture_settings(void)
+{
+	static const struct {
+		const char *text, *err;
+	} cases[] = {
+		{ "capture:\n  pci: [\"0000:3b:00\"]\n",
+		  ":2:9: capture.pci: a PCI address is like 0000:3b:00.0" },
+		{ "capture:\n  pci: \"0000:3b:00.0\"\n",
+		  ":2:8: capture.pci: expected a list of PCI addresses, e.g. [\"0000:3b:00.0\"]" },
+		{ "capture:\n  iface: eth1\n  pcap: a.pcap\n",
+		  ":3:3: capture.pcap: capture.pcap, capture.iface and capture.pci are "
+		  "alternatives: "
+		  "give one" },
+		{ "dpdk:\n  burst: 0\n",
+		  ":2:10: dpdk.burst: '0' is not a whole number from 1 to 256" },
+		{ "dpdk:\n  eal_args: [\"\"]\n",
+		  ":2:14: dpdk.eal_args: expected a non-empty string" },
+		{ "log:\n  level: verbose\n",
+		  ":2:10: log.level: 'verbose' is not one of error, warning, info, debug" },
+		{ "telemetry:\n  dpdk: yes\n", ":2:9: telemetry.dpdk: 'yes' is not true or false" },
+		{ "telemetry:\n  grafana: on\n", ":2:3: telemetry.grafana: unknown setting" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *err = load_err(cases[i].text);
+		size_t n = err != NULL ? strlen(err) : 0, m = strlen(cases[i].err);
+
+		/* the message after the file's name */
+		if (n < m || strcmp(err + n - m, cases[i].err) != 0 || err[n - m - 1] == ':') {
+			fprintf(stderr, "\n  case %zu: got %s\n", i, err);
+			CU_FAIL("wrong error");
+		}
+		free(err);
+	}
+}
+
 static int
 setup(void)
 {
@@ -320,5 +435,10 @@ main(void)
 	CU_add_test(s, "reports YAML syntax errors", test_config_reports_yaml_syntax_errors);
 	CU_add_test(s, "missing file names it", test_config_missing_file_names_it);
 	CU_add_test(s, "shipped files load", test_config_shipped_files_load);
+	CU_add_test(s, "reference file has every key at its default",
+	            test_config_reference_file_has_every_key_at_its_default);
+	CU_add_test(s, "loads capture and operations settings",
+	            test_config_loads_capture_and_operations_settings);
+	CU_add_test(s, "rejects bad capture settings", test_config_rejects_bad_capture_settings);
 	return guard_run_tests();
 }
