@@ -89,8 +89,9 @@ struct alert_out {
 	pthread_cond_t d_cv;
 	int d_req;
 	uint64_t d_gen;
-	char *d_buf;
-	size_t d_len, d_cap;
+	struct metrics_client *d_v;
+	uint32_t d_n, d_cap;
+	uint64_t d_last_seq;
 };
 
 /* ---- the ring ---- */
@@ -920,41 +921,39 @@ alert_out_flush(struct alert_out *o)
 
 /* Ctl's snapshot, built on the writer thread when asked for. */
 static void
-describe_build(struct alert_out *o)
+snapshot_build(struct alert_out *o)
 {
 	static const char *const names[] = { "free", "waiting", "live", "replay", "closing" };
-	size_t need = 256 + (size_t)o->n_active * 200, at;
 	uint32_t i;
 
-	if (need > o->d_cap) {
-		char *p = realloc(o->d_buf, need);
+	if (o->n_active > o->d_cap) {
+		struct metrics_client *v = realloc(o->d_v, (size_t)o->n_active * sizeof(*v));
 
-		if (p == NULL) {
+		if (v == NULL) {
 			return;
 		}
-		o->d_buf = p;
-		o->d_cap = need;
+		o->d_v = v;
+		o->d_cap = o->n_active;
 	}
-	at = (size_t)snprintf(o->d_buf, o->d_cap, "clients %u, last seq %llu, policy %s\n",
-	                      o->n_active, (unsigned long long)o->head_seq,
-	                      o->conf.slow_policy == CONFIG_SLOW_SKIP ? "skip" : "disconnect");
-	for (i = 0; i < o->n_active && at < o->d_cap; i++) {
+	for (i = 0; i < o->n_active; i++) {
 		const struct client *cl = &o->clients[o->active[i]];
+		struct metrics_client *m = &o->d_v[i];
 		uint64_t next = cl->state == C_REPLAY ? cl->next_seq : seq_at(o, cl->pos);
 		uint64_t lag_bytes =
 		        cl->state == C_REPLAY || cl->state == C_CLOSING ? 0 : o->head - cl->pos;
 
-		at += (size_t)snprintf(
-		        o->d_buf + at, o->d_cap - at,
-		        "client %u peer %s state %s sent_to %llu lag_alerts %llu lag_bytes %llu "
-		        "skipped %llu replayed %llu bytes %llu\n",
-		        cl->id, cl->peer, names[cl->state], (unsigned long long)(next - 1),
-		        (unsigned long long)(o->head_seq + 1 - next),
-		        (unsigned long long)(lag_bytes + cl->priv_len - cl->priv_off),
-		        (unsigned long long)cl->skipped, (unsigned long long)cl->replayed,
-		        (unsigned long long)cl->bytes_sent);
+		m->id = cl->id;
+		memcpy(m->peer, cl->peer, sizeof(m->peer));
+		m->state = names[cl->state];
+		m->sent_to = next - 1;
+		m->lag_alerts = o->head_seq + 1 - next;
+		m->lag_bytes = lag_bytes + cl->priv_len - cl->priv_off;
+		m->skipped = cl->skipped;
+		m->replayed = cl->replayed;
+		m->bytes_sent = cl->bytes_sent;
 	}
-	o->d_len = at < o->d_cap ? at : o->d_cap - 1;
+	o->d_n = o->n_active;
+	o->d_last_seq = o->head_seq;
 }
 
 static void
@@ -989,7 +988,7 @@ housekeeping(struct alert_out *o)
 		}
 	}
 	if (__atomic_load_n(&o->d_req, __ATOMIC_ACQUIRE) && pthread_mutex_trylock(&o->d_mu) == 0) {
-		describe_build(o);
+		snapshot_build(o);
 		o->d_gen++;
 		__atomic_store_n(&o->d_req, 0, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&o->d_cv);
@@ -1046,16 +1045,15 @@ alert_out_ring_bytes(const struct alert_out *o)
 	return (size_t)(o->mask + 1);
 }
 
-size_t
-alert_out_describe(struct alert_out *o, char *buf, size_t cap, int wait_ms)
+int
+alert_out_snapshot(struct alert_out *o, struct metrics_client *v, uint32_t cap, uint32_t *n,
+                   uint64_t *last_seq, int wait_ms)
 {
 	struct timespec until;
 	uint64_t gen, t;
-	size_t n = 0;
+	int rc = -1;
 
-	if (cap == 0) {
-		return 0;
-	}
+	*n = 0;
 	t = clock_ns(CLOCK_REALTIME) + (uint64_t)wait_ms * 1000000u;
 	until.tv_sec = (time_t)(t / 1000000000u);
 	until.tv_nsec = (long)(t % 1000000000u);
@@ -1067,17 +1065,56 @@ alert_out_describe(struct alert_out *o, char *buf, size_t cap, int wait_ms)
 			break;
 		}
 	}
-	if (o->d_gen != gen && o->d_buf != NULL) {
-		n = o->d_len < cap - 1 ? o->d_len : cap - 1;
-		memcpy(buf, o->d_buf, n);
-	} else {
-		n = (size_t)snprintf(buf, cap, "the alert writer did not answer within %d ms\n",
-		                     wait_ms);
-		n = n < cap ? n : cap - 1;
+	if (o->d_gen != gen) {
+		*n = o->d_n < cap ? o->d_n : cap;
+		if (*n > 0) {
+			memcpy(v, o->d_v, (size_t)*n * sizeof(*v));
+		}
+		*last_seq = o->d_last_seq;
+		rc = o->d_n <= cap ? 0 : 1;
 	}
-	buf[n] = '\0';
 	pthread_mutex_unlock(&o->d_mu);
-	return n;
+	return rc;
+}
+
+size_t
+alert_out_describe(struct alert_out *o, char *buf, size_t cap, int wait_ms)
+{
+	uint32_t max = (uint32_t)(cap / 120), n = 0, i;
+	struct metrics_client *v = calloc(max > 0 ? max : 1, sizeof(*v));
+	uint64_t last_seq = 0;
+	size_t at;
+	int rc;
+
+	if (cap == 0) {
+		free(v);
+		return 0;
+	}
+	rc = v != NULL ? alert_out_snapshot(o, v, max, &n, &last_seq, wait_ms) : -1;
+	if (rc < 0) {
+		at = (size_t)snprintf(buf, cap, "the alert writer did not answer within %d ms\n",
+		                      wait_ms);
+		free(v);
+		return at < cap ? at : cap - 1;
+	}
+	at = (size_t)snprintf(buf, cap, "clients %u, last seq %llu, policy %s\n", n,
+	                      (unsigned long long)last_seq,
+	                      o->conf.slow_policy == CONFIG_SLOW_SKIP ? "skip" : "disconnect");
+	for (i = 0; i < n && at < cap; i++) {
+		at += (size_t)snprintf(
+		        buf + at, cap - at,
+		        "client %u peer %s state %s sent_to %llu lag_alerts %llu "
+		        "lag_bytes %llu skipped %llu replayed %llu bytes %llu\n",
+		        v[i].id, v[i].peer, v[i].state, (unsigned long long)v[i].sent_to,
+		        (unsigned long long)v[i].lag_alerts, (unsigned long long)v[i].lag_bytes,
+		        (unsigned long long)v[i].skipped, (unsigned long long)v[i].replayed,
+		        (unsigned long long)v[i].bytes_sent);
+	}
+	if (rc > 0 && at < cap) {
+		at += (size_t)snprintf(buf + at, cap - at, "(more clients than fit this reply)\n");
+	}
+	free(v);
+	return at < cap ? at : cap - 1;
 }
 
 void
@@ -1121,7 +1158,7 @@ alert_out_close(struct alert_out *o, int linger_ms)
 	}
 	pthread_mutex_destroy(&o->d_mu);
 	pthread_cond_destroy(&o->d_cv);
-	free(o->d_buf);
+	free(o->d_v);
 	free(o->socket_path);
 	free(o->clients);
 	free(o->active);

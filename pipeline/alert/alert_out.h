@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "core/counters.h"
+#include "ctl/metrics.h"
 
 struct alert_out_conf {
 	const char *socket_path;  /* NULL or "": no Unix socket */
@@ -81,6 +82,16 @@ uint32_t alert_out_clients(const struct alert_out *o);
 
 /* Bytes of the shared ring of recent lines (sized from output.client_buffer). */
 size_t alert_out_ring_bytes(const struct alert_out *o);
+
+/*
+ * Every client's state (lag, alerts sent, skipped, replayed) into <v> (at
+ * most <cap>; *n set) and the last seq written into *last_seq. Called from
+ * any thread but the writer's: it asks the writer thread for a snapshot and
+ * waits at most <wait_ms> for it. 0; 1 when more clients than <cap> were
+ * connected (the first <cap> are given); -1 when the writer did not answer.
+ */
+int alert_out_snapshot(struct alert_out *o, struct metrics_client *v, uint32_t cap, uint32_t *n,
+                       uint64_t *last_seq, int wait_ms);
 
 /*
  * One line per client (id, peer, state, alerts sent, lag in lines and bytes,

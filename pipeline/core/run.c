@@ -32,9 +32,12 @@
 #include "alert/writer.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/control.h"
 #include "core/engine.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/port.h"
+#include "core/telemetry.h"
 #include "core/worker.h"
 #include "core/wl_gen.h"
 #include "ctl/ctl.h"
@@ -43,12 +46,9 @@
 #include "match/watchlist.h"
 
 #define MAX_WORKERS     RTE_MAX_LCORE
-#define MAX_EAL_ARGS    64
 #define WAIT_CLIENTS_S  30
 #define CLOSE_LINGER_MS 2000
 #define NATS_DRAIN_MS   5000
-
-static volatile sig_atomic_t reload_asked;
 
 static void
 on_signal(int sig)
@@ -61,345 +61,7 @@ static void
 on_hup(int sig)
 {
 	(void)sig;
-	reload_asked = 1;
-}
-
-/* The control thread: reloads (SIGHUP, feedwatch ctl, the folder changing) off the data path. */
-struct control {
-	struct wl_pub *pub;
-	struct alert_out *out;
-	struct stats_src src; /* every thread's counters */
-	struct stats_rate rate;
-	struct ctl_server *ctl;
-	struct wl_watch *watch;
-	const char *wl_dir;
-	volatile bool stop;
-	pthread_t thread;
-	bool started;
-};
-
-static void
-log_diags(const struct wl_diags *d)
-{
-	char line[1400];
-	uint32_t i;
-
-	for (i = 0; i < d->n; i++) {
-		wl_diag_format(&d->v[i], line, sizeof(line));
-		if (d->v[i].warning) {
-			log_info("%s", line);
-		} else {
-			log_err("%s", line);
-		}
-	}
-}
-
-/* One reload, whatever asked for it; <r> (may be NULL) gets the outcome for feedwatch ctl. */
-static int
-control_reload(struct control *ctl, const char *why, struct ctl_reply *r)
-{
-	struct wl_diags d = { 0 };
-	const struct wl_gen *g;
-	uint32_t i;
-	int rc;
-
-	rc = wl_pub_reload(ctl->pub, &d);
-	g = ctl->pub->cur;
-	if (rc == 0) {
-		log_info("watchlists reloaded (%s): generation %llu, %u watchlists, %u terms, "
-		         "built in %.3f s%s, old generation retired after %.3f ms",
-		         why, (unsigned long long)g->id, wl_set_count(g->set), wl_set_terms(g->set),
-		         ctl->pub->last_reload_s, wl_set_from_cache(g->set) ? " (cached)" : "",
-		         (double)ctl->pub->last_wait_ns / 1e6);
-	} else {
-		log_err("watchlist reload (%s) rejected, generation %llu keeps running: %s", why,
-		        (unsigned long long)g->id, ctl->pub->last_reload_error);
-	}
-	log_diags(&d);
-	if (r != NULL) {
-		char line[1400];
-
-		for (i = 0; i < d.n; i++) {
-			ctl_reply_printf(r, "%s\n", wl_diag_format(&d.v[i], line, sizeof(line)));
-		}
-		if (rc == 0) {
-			ctl_reply_printf(
-			        r, "reloaded: generation %llu, %u watchlists, %u terms, %.3f s\n",
-			        (unsigned long long)g->id, wl_set_count(g->set),
-			        wl_set_terms(g->set), ctl->pub->last_reload_s);
-		} else {
-			ctl_reply_printf(r, "rejected: generation %llu keeps running\n",
-			                 (unsigned long long)g->id);
-		}
-	}
-	wl_diags_clear(&d);
-	return rc == 0 ? 0 : 1;
-}
-
-static int
-on_ctl(void *arg, const char *cmd, struct ctl_reply *r)
-{
-	struct control *ctl = arg;
-	const struct wl_gen *g = ctl->pub->cur;
-	uint32_t i;
-
-	if (strcmp(cmd, "reload") == 0) {
-		return control_reload(ctl, "feedwatch ctl", r);
-	}
-	if (strcmp(cmd, "watchlists") == 0) {
-		ctl_reply_printf(r, "generation %llu: %u watchlists, %u terms, %zu bytes%s\n",
-		                 (unsigned long long)g->id, wl_set_count(g->set),
-		                 wl_set_terms(g->set), wl_set_db_bytes(g->set),
-		                 wl_set_from_cache(g->set) ? " (from the cache)" : "");
-		for (i = 0; i < wl_set_count(g->set); i++) {
-			const struct wl_info *in = wl_set_info(g->set, i);
-
-			ctl_reply_printf(r, "  %-32s %-8s %6u terms  %s\n", in->name, in->severity,
-			                 in->n_terms, in->file);
-		}
-		ctl_reply_printf(r, "reloads: %llu, rejected: %llu, last_reload_error: %s\n",
-		                 (unsigned long long)ctl->pub->reloads,
-		                 (unsigned long long)ctl->pub->reload_failed,
-		                 ctl->pub->last_reload_error[0] != 0 ? ctl->pub->last_reload_error
-		                                                     : "none");
-		return 0;
-	}
-	if (strcmp(cmd, "clients") == 0) {
-		static char text[1 << 20];
-
-		if (ctl->out == NULL) {
-			ctl_reply_printf(r, "no alert stream yet\n");
-			return 1;
-		}
-		alert_out_describe(ctl->out, text, sizeof(text), 1000);
-		ctl_reply_printf(r, "%s", text);
-		return 0;
-	}
-	if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "stats --json") == 0) {
-		stats_print(&ctl->src, &ctl->rate, cmd[5] != '\0', r);
-		return 0;
-	}
-	if (strcmp(cmd, "version") == 0) {
-		ctl_reply_printf(r, "feedwatch %s, pid %d, %s, hyperscan %s, libnats %s\n",
-		                 FEEDWATCH_VERSION, (int)getpid(), rte_version(), hs_version(),
-		                 nats_GetVersion());
-		return 0;
-	}
-	ctl_reply_printf(r, "unknown command '%s' (reload, watchlists, clients, stats, version)\n",
-	                 cmd);
-	return 2;
-}
-
-static void *
-control_main(void *arg)
-{
-	struct control *ctl = arg;
-
-	while (!ctl->stop) {
-		struct pollfd pfd[2];
-		nfds_t n = 0;
-		int timeout = 50;
-		uint64_t now;
-
-		if (ctl->ctl != NULL) {
-			pfd[n].fd = ctl_fd(ctl->ctl);
-			pfd[n++].events = POLLIN;
-		}
-		if (ctl->watch != NULL) {
-			pfd[n].fd = wl_watch_fd(ctl->watch);
-			pfd[n++].events = POLLIN;
-		}
-		poll(pfd, n, timeout);
-		stats_tick(&ctl->rate, &ctl->src, clock_ns(CLOCK_MONOTONIC));
-		if (ctl->ctl != NULL) {
-			ctl_poll(ctl->ctl, 0, on_ctl, ctl);
-		}
-		if (reload_asked) {
-			reload_asked = 0;
-			control_reload(ctl, "SIGHUP", NULL);
-		}
-		now = clock_ns(CLOCK_MONOTONIC) / 1000000u;
-		if (ctl->watch != NULL && wl_watch_changed(ctl->watch, now)) {
-			if (wl_watch_dir_gone(ctl->watch)) {
-				log_err("%s was removed or moved: no more reloads on change; the "
-				        "running watchlists stay",
-				        ctl->wl_dir);
-				wl_watch_close(ctl->watch);
-				ctl->watch = NULL;
-			} else {
-				control_reload(ctl, "a file changed", NULL);
-			}
-		}
-	}
-	return NULL;
-}
-
-static void
-control_start(struct control *ctl, struct wl_pub *pub, const struct fw_config *cfg)
-{
-	char *err = NULL;
-
-	ctl->pub = pub;
-	ctl->wl_dir = cfg->watchlist_dir;
-	if (cfg->control_path != NULL && cfg->control_path[0] != 0) {
-		ctl->ctl = ctl_open(cfg->control_path, 0660, NULL, &err);
-		if (ctl->ctl == NULL) {
-			log_err("control socket: %s (feedwatch ctl will not reach this process)",
-			        err);
-			free(err);
-			err = NULL;
-		}
-	}
-	if (cfg->wl_watch) {
-		ctl->watch = wl_watch_open(cfg->watchlist_dir, &err);
-		if (ctl->watch == NULL) {
-			log_err("watching %s: %s (reload with SIGHUP or feedwatch ctl reload)",
-			        cfg->watchlist_dir, err);
-			free(err);
-		}
-	}
-	ctl->started = pthread_create(&ctl->thread, NULL, control_main, ctl) == 0;
-	if (!ctl->started) {
-		log_err("cannot start the control thread: no hot reload");
-	}
-}
-
-static void
-control_stop(struct control *ctl)
-{
-	ctl->stop = true;
-	if (ctl->started) {
-		pthread_join(ctl->thread, NULL);
-	}
-	ctl->started = false;
-	ctl_close(ctl->ctl);
-	ctl->ctl = NULL;
-	wl_watch_close(ctl->watch);
-	ctl->watch = NULL;
-}
-
-static bool
-has_arg(int argc, char **argv, const char *const *names)
-{
-	int i, j;
-
-	for (i = 0; i < argc; i++) {
-		for (j = 0; names[j] != NULL; j++) {
-			if (strncmp(argv[i], names[j], strlen(names[j])) == 0) {
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
-static bool
-no_hugepages(void)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[256];
-	long total = 0;
-
-	if (f == NULL) {
-		return true;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "HugePages_Total: %ld", &total) == 1) {
-			break;
-		}
-	}
-	fclose(f);
-	return total == 0;
-}
-
-/*
- * EAL arguments: the defaults that make a capture run anywhere (no
- * hugepages, no PCI, a private file prefix, the capture vdev, <n_lcores>),
- * each only if the user's own EAL arguments do not already say it.
- */
-static int
-build_eal_args(char *prog, const struct run_opts *o, unsigned int n_lcores, unsigned int n_queues,
-               char **argv, char *vdev, size_t vcap, char *prefix, size_t pcap_len)
-{
-	static const char *const lcores[] = { "-l", "--lcores", "-c", NULL };
-	static const char *const mem[] = { "-m", "--socket-mem", "--no-huge", "--huge-dir", NULL };
-	static const char *const prefixes[] = { "--file-prefix", NULL };
-	static const char *const pci[] = { "--no-pci", "-a", "--allow", "-b", "--block", NULL };
-	static const char *const logl[] = { "--log-level", NULL };
-	/* EAL wants mutable strings */
-	static char a_nohuge[] = "--no-huge", a_m[] = "-m", a_mem[] = "512", a_nopci[] = "--no-pci",
-	            a_log[] = "--log-level=lib.eal:warning";
-	static char a_lcores[64];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int argc = 0, i;
-
-	argv[argc++] = prog;
-	if (!has_arg(o->eal_argc, o->eal_argv, lcores)) {
-		/* one lcore each; more lcores than CPUs share them all (pollers then yield) */
-		if (cpus < 1 || (long)n_lcores <= cpus) {
-			snprintf(a_lcores, sizeof(a_lcores), "--lcores=0-%u", n_lcores - 1);
-		} else {
-			snprintf(a_lcores, sizeof(a_lcores), "--lcores=(0-%u)@(0-%ld)",
-			         n_lcores - 1, cpus - 1);
-		}
-		argv[argc++] = a_lcores;
-	}
-	if (!has_arg(o->eal_argc, o->eal_argv, mem) && (o->pcap != NULL || no_hugepages())) {
-		argv[argc++] = a_nohuge;
-		argv[argc++] = a_m;
-		argv[argc++] = a_mem;
-	}
-	if (!has_arg(o->eal_argc, o->eal_argv, prefixes)) {
-		snprintf(prefix, pcap_len, "--file-prefix=feedwatch%d", (int)getpid());
-		argv[argc++] = prefix;
-	}
-	if ((o->pcap != NULL || o->iface != NULL) && !has_arg(o->eal_argc, o->eal_argv, pci)) {
-		argv[argc++] = a_nopci;
-	}
-	if (!has_arg(o->eal_argc, o->eal_argv, logl)) {
-		argv[argc++] = a_log;
-	}
-	if (o->pcap != NULL) {
-		snprintf(vdev, vcap, "--vdev=net_pcap0,rx_pcap=%s", o->pcap);
-		argv[argc++] = vdev;
-	} else if (o->iface != NULL) {
-		/* one queue pair per RX queue: the kernel's fanout hash spreads them */
-		snprintf(vdev, vcap, "--vdev=net_af_packet0,iface=%s,qpairs=%u", o->iface,
-		         n_queues);
-		argv[argc++] = vdev;
-	}
-	for (i = 0; i < o->eal_argc && argc < MAX_EAL_ARGS - 1; i++) {
-		argv[argc++] = o->eal_argv[i];
-	}
-	argv[argc] = NULL;
-	return argc;
-}
-
-/* Packets in a capture file, so the workers know when it has all been read. */
-static int64_t
-count_packets(const char *path)
-{
-	char errbuf[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	pcap_t *p;
-	int64_t n = 0;
-	int rc;
-
-	p = pcap_open_offline(path, errbuf);
-	if (p == NULL) {
-		log_err("%s", errbuf);
-		return -1;
-	}
-	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		n++;
-	}
-	if (rc == PCAP_ERROR) {
-		log_err("%s: %s", path, pcap_geterr(p));
-		n = -1;
-	}
-	pcap_close(p);
-	return n;
+	control_reload_asked = 1;
 }
 
 /* Data-path tables in DPDK memory: hugepage-backed where there are hugepages. */
@@ -407,77 +69,6 @@ static void *
 data_zalloc(size_t size)
 {
 	return rte_zmalloc("feedwatch", size, RTE_CACHE_LINE_SIZE);
-}
-
-static int
-port_init(uint16_t port, uint16_t nq, uint16_t nb_desc, struct rte_mempool *mp)
-{
-	static uint8_t sym_key[52];
-	struct rte_eth_conf conf;
-	struct rte_eth_dev_info info;
-	uint16_t q;
-	int rc;
-
-	memset(&conf, 0, sizeof(conf));
-	rc = rte_eth_dev_info_get(port, &info);
-	if (rc != 0) {
-		return rc;
-	}
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-	}
-	/* frames larger than an mbuf (jumbo, GRO-merged in captures) arrive chained */
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
-		conf.rxmode.mtu = RTE_MIN(info.max_mtu, (uint16_t)(WORKER_MAX_FRAME - 18));
-	}
-	if (nq > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP) != 0 &&
-	    info.hash_key_size > 0 && info.hash_key_size <= sizeof(sym_key)) {
-		/*
-		 * Symmetric RSS: with the key 0x6d5a repeated, Toeplitz gives both
-		 * directions of a connection the same hash (Woo and Park, "Scalable
-		 * TCP Session Monitoring with Symmetric Receive-side Scaling").
-		 * Addresses only, as the spreader hashes: a fragment, which has no
-		 * ports, then reaches the queue of its flow.
-		 */
-		memset(sym_key, 0, sizeof(sym_key));
-		for (q = 0; q < sizeof(sym_key); q += 2) {
-			sym_key[q] = 0x6d;
-			sym_key[q + 1] = 0x5a;
-		}
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_key = sym_key;
-		conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
-		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
-	} else if (nq > 1) {
-		/* net_af_packet spreads by the kernel's fanout hash, symmetric since Linux 4.x */
-		log_info("port %u: no Toeplitz RSS; its queues are spread by the driver", port);
-	}
-	rc = rte_eth_dev_configure(port, nq, 1, &conf);
-	if (rc != 0) {
-		return rc;
-	}
-	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_desc, NULL);
-	if (rc != 0) {
-		return rc;
-	}
-	for (q = 0; q < nq; q++) {
-		rc = rte_eth_rx_queue_setup(port, q, nb_desc, rte_eth_dev_socket_id(port), NULL,
-		                            mp);
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	rc = rte_eth_tx_queue_setup(port, 0, 64, rte_eth_dev_socket_id(port), NULL);
-	if (rc != 0) {
-		return rc;
-	}
-	rc = rte_eth_dev_start(port);
-	if (rc != 0) {
-		return rc;
-	}
-	rte_eth_promiscuous_enable(port);
-	return 0;
 }
 
 static void
@@ -492,9 +83,9 @@ print_counters(struct worker *const *workers, unsigned int n, const struct count
 	for (i = 0; i < n; i++) {
 		counters_sum(&sum, &workers[i]->c);
 		if (n > 1) {
-			fprintf(stderr, "feedwatch: worker %u: %llu packets, %llu flows\n", i,
-			        (unsigned long long)workers[i]->c.v[CNT_rx_packets],
-			        (unsigned long long)workers[i]->c.v[CNT_flow_created]);
+			log_info("worker %u: %llu packets, %llu flows", i,
+			         (unsigned long long)workers[i]->c.v[CNT_rx_packets],
+			         (unsigned long long)workers[i]->c.v[CNT_flow_created]);
 		}
 	}
 	counters_sum(&sum, wc);
@@ -504,8 +95,8 @@ print_counters(struct worker *const *workers, unsigned int n, const struct count
 	}
 	for (k = 0; k < CNT__MAX; k++) {
 		if (sum.v[k] != 0) {
-			fprintf(stderr, "feedwatch: counter %-28s %llu\n", counters_name(k),
-			        (unsigned long long)sum.v[k]);
+			log_info("counter %-28s %llu", counters_name(k),
+			         (unsigned long long)sum.v[k]);
 		}
 	}
 }
@@ -715,6 +306,26 @@ log_budget(const struct fw_config *cfg, const struct alert_out *out, unsigned in
 	         mib((double)alert_out_ring_bytes(out)), cfg->max_clients, cfg->client_buffer);
 }
 
+/* The watchlists loaded, on one line: the first dozen by name, severity and terms. */
+static void
+log_watchlists(const struct wl_set *set)
+{
+	char line[1024];
+	size_t at = 0;
+	uint32_t i, n = wl_set_count(set);
+
+	for (i = 0; i < n && i < 12 && at < sizeof(line); i++) {
+		const struct wl_info *in = wl_set_info(set, i);
+
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s (%s, %u terms)",
+		                       i > 0 ? ", " : "", in->name, in->severity, in->n_terms);
+	}
+	if (n > i && at < sizeof(line)) {
+		snprintf(line + at, sizeof(line) - at, " and %u more", n - i);
+	}
+	log_info("watchlists: %s", n > 0 ? line : "none");
+}
+
 static struct engine *
 make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_gen *gen)
 {
@@ -736,8 +347,9 @@ make_engine(const struct fw_config *cfg, struct worker *w, const struct wl_gen *
 int
 run_main(char *prog, const struct run_opts *o)
 {
-	char *eal_argv[MAX_EAL_ARGS + 8];
-	char vdev[4200], prefix[64];
+	char *eal_argv[PORT_MAX_EAL_ARGS + 1];
+	struct port_eal_bufs eal_bufs;
+	struct capture_src src;
 	struct fw_config *cfg = NULL;
 	struct wl_gen *gen = NULL;
 	struct wl_pub pub;
@@ -760,7 +372,7 @@ run_main(char *prog, const struct run_opts *o)
 	struct counters wc __rte_cache_aligned;
 	unsigned int n_workers = 0, want_workers, n_lcores, lcore, i;
 	int64_t expect = 0;
-	uint16_t port = 0, nq;
+	uint16_t ports[METRICS_MAX_PORTS], n_ports = 0, want_ports, nq, n_rx, p;
 	uint32_t reserved;
 	bool spread;
 	char *err = NULL;
@@ -783,13 +395,26 @@ run_main(char *prog, const struct run_opts *o)
 		log_err("out of memory");
 		goto fail;
 	}
-	log_info("hyperscan %s", hs_version());
+	log_level((int)cfg->log_level);
+	/* --pcap / --iface on the command line replace the config's capture source */
+	memset(&src, 0, sizeof(src));
+	if (o->pcap != NULL || o->iface != NULL) {
+		src.pcap = o->pcap;
+		src.iface = o->iface;
+	} else {
+		src.pcap = cfg->pcap[0] != '\0' ? cfg->pcap : NULL;
+		src.iface = cfg->iface[0] != '\0' ? cfg->iface : NULL;
+		src.pci = cfg->pci;
+		src.n_pci = cfg->n_pci;
+	}
+	log_info("feedwatch %s, hyperscan %s, %s", FEEDWATCH_VERSION, control_hs_version(),
+	         rte_version());
 	if (hs_valid_platform() != HS_SUCCESS) {
 		log_err("this CPU lacks the instructions Hyperscan needs (SSSE3)");
 		goto fail;
 	}
-	if (o->pcap != NULL) {
-		expect = count_packets(o->pcap);
+	if (src.pcap != NULL) {
+		expect = port_count_packets(src.pcap);
 		if (expect < 0) {
 			goto fail;
 		}
@@ -799,15 +424,22 @@ run_main(char *prog, const struct run_opts *o)
 	}
 
 	/* one capture file is one queue; more workers than queues: one RX lcore spreads */
-	nq = o->pcap != NULL ? 1 : (uint16_t)cfg->rx_queues;
-	want_workers = RTE_MAX(cfg->workers, (uint32_t)nq);
-	spread = want_workers > nq;
+	nq = src.pcap != NULL ? 1 : (uint16_t)cfg->rx_queues;
+	want_ports = src.n_pci > 0 ? (uint16_t)src.n_pci : 1;
+	n_rx = (uint16_t)(want_ports * nq);
+	want_workers = RTE_MAX(cfg->workers, (uint32_t)n_rx);
+	spread = want_workers > n_rx;
+	if (spread && n_rx > WORKER_MAX_RX) {
+		log_err("one RX lcore spreads at most %u queues; %u ports x %u queues given",
+		        WORKER_MAX_RX, want_ports, nq);
+		goto fail;
+	}
 	n_lcores = 1 + want_workers + (spread ? 1 : 0);
 
 	wl_paths[0] = cfg->watchlist_dir;
 	lo.cache_dir = cfg->wl_cache_dir[0] != 0 ? cfg->wl_cache_dir : NULL;
 	gen = wl_gen_build(wl_paths, 1, &lo, want_workers, 1, &diags);
-	log_diags(&diags);
+	control_log_diags(&diags);
 	wl_diags_clear(&diags);
 	if (gen == NULL) {
 		goto fail;
@@ -817,6 +449,7 @@ run_main(char *prog, const struct run_opts *o)
 	         cfg->watchlist_dir,
 	         wl_set_from_cache(gen->set) ? "loaded from the cache" : "compiled",
 	         wl_set_compile_s(gen->set));
+	log_watchlists(gen->set);
 	if (wl_pub_init(&pub, gen, want_workers, wl_paths, 1, &lo) != 0) {
 		log_err("out of memory for the watchlist generations");
 		goto fail;
@@ -824,8 +457,9 @@ run_main(char *prog, const struct run_opts *o)
 	pub_up = true;
 	gen = NULL;
 
-	eal_argc = build_eal_args(prog, o, n_lcores, nq, eal_argv, vdev, sizeof(vdev), prefix,
-	                          sizeof(prefix));
+	eal_argc = port_eal_args(prog, cfg, &src, o->eal_argc, o->eal_argv, n_lcores, nq, eal_argv,
+	                         &eal_bufs);
+	port_log_to_journald();
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		log_err("EAL init failed: %s", rte_strerror(rte_errno));
 		goto fail;
@@ -834,9 +468,22 @@ run_main(char *prog, const struct run_opts *o)
 	mem_data_use(data_zalloc, rte_free);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (rte_eth_dev_count_avail() == 0) {
-		log_err("no Ethernet port: give --pcap FILE, --iface IF, or a port in the EAL "
-		        "arguments");
+	RTE_ETH_FOREACH_DEV(p)
+	{
+		if (n_ports < METRICS_MAX_PORTS) {
+			ports[n_ports++] = p;
+		}
+	}
+	if (n_ports == 0) {
+		log_err("no Ethernet port: give --pcap FILE or --iface IF, or set capture.pcap, "
+		        "capture.iface or capture.pci (a PCI port must be bound to vfio-pci: see "
+		        "README \"Deploying\")");
+		goto fail;
+	}
+	if (n_ports != want_ports) {
+		log_err("%u Ethernet port(s) found, %u expected%s", n_ports, want_ports,
+		        src.n_pci > 0 ? ": is every capture.pci port bound to vfio-pci?"
+		                      : ": list the ports in capture.pci");
 		goto fail;
 	}
 	if (rte_lcore_count() < n_lcores) {
@@ -849,30 +496,33 @@ run_main(char *prog, const struct run_opts *o)
 	}
 	worker_yield_idle = rte_lcore_count() > (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 	/* held TCP segments pin mbufs: leave the RX rings (and worker rings) theirs */
-	reserved = (uint32_t)nq * cfg->rx_desc + (spread ? want_workers * cfg->worker_ring : 0);
+	reserved = (uint32_t)n_rx * cfg->rx_desc + (spread ? want_workers * cfg->worker_ring : 0);
 	if (cfg->ooo_segments + reserved + 256 > cfg->mbufs) {
 		uint32_t fit = cfg->mbufs > reserved + 512 ? cfg->mbufs - reserved - 256 : 0;
 
 		if (fit < 16) {
 			log_err("dpdk.mbufs %u is too small for %u RX queue(s) of %u descriptors%s",
-			        cfg->mbufs, nq, cfg->rx_desc,
+			        cfg->mbufs, n_rx, cfg->rx_desc,
 			        spread ? " and the workers' rings" : "");
 			goto fail;
 		}
 		log_info("tcp.reasm_memcap lowered to %u held segments to fit dpdk.mbufs", fit);
 		cfg->ooo_segments = fit;
 	}
-	mp = rte_pktmbuf_pool_create("mbufs", cfg->mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-	                             (int)rte_socket_id());
+	mp = rte_pktmbuf_pool_create("mbufs", cfg->mbufs, cfg->mbuf_cache, 0,
+	                             RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (mp == NULL) {
 		log_err("mbuf pool of %u: %s", cfg->mbufs, rte_strerror(rte_errno));
 		goto fail;
 	}
-	rc = port_init(port, nq, (uint16_t)cfg->rx_desc, mp);
-	if (rc != 0) {
-		log_err("port %u: %s", port, rte_strerror(-rc));
-		rc = 1;
-		goto fail;
+	for (p = 0; p < n_ports; p++) {
+		rc = port_init(ports[p], nq, (uint16_t)cfg->rx_desc, mp);
+		if (rc != 0) {
+			log_err("port %u: %s", ports[p], rte_strerror(-rc));
+			rc = 1;
+			goto fail;
+		}
+		port_log(ports[p], nq, (uint16_t)cfg->rx_desc);
 	}
 	rc = 1;
 
@@ -898,10 +548,14 @@ run_main(char *prog, const struct run_opts *o)
 			log_err("out of memory for the spreader");
 			goto fail;
 		}
-		sp->port = port;
-		sp->n_queues = nq;
+		for (i = 0; i < n_rx; i++) {
+			sp->rx_port[i] = ports[i / nq];
+			sp->rx_queue[i] = (uint16_t)(i % nq);
+		}
+		sp->n_rx = n_rx;
+		sp->burst = (uint16_t)cfg->burst;
 		sp->expect_packets = expect > 0 ? (uint64_t)expect : 0;
-		sp->lossless = o->pcap != NULL;
+		sp->lossless = src.pcap != NULL;
 	}
 	for (i = 0; i < want_workers; i++) {
 		struct worker *w = rte_zmalloc("worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
@@ -912,8 +566,9 @@ run_main(char *prog, const struct run_opts *o)
 		}
 		workers[n_workers++] = w;
 		w->writer = writer;
-		w->port = port;
-		w->queue = (uint16_t)i;
+		w->port = ports[(i / nq) % n_ports];
+		w->queue = (uint16_t)(i % nq);
+		w->burst = (uint16_t)cfg->burst;
 		w->expect_packets = expect > 0 ? (uint64_t)expect : 0;
 		w->pub = &pub;
 		w->idx = i;
@@ -951,9 +606,33 @@ run_main(char *prog, const struct run_opts *o)
 			goto fail;
 		}
 	}
-	log_budget(cfg, out, n_workers, nq);
-	log_info("%u worker(s) on port %u, %u RX queue(s)%s; alerts to %s%s%s, journal %s%s%s",
-	         n_workers, port, nq, spread ? " spread by one RX lcore" : "",
+	control.out = out;
+	control.node = node;
+	memcpy(control.ports, ports, sizeof(ports[0]) * n_ports);
+	control.n_ports = n_ports;
+	for (i = 0; i < n_workers; i++) {
+		char name[24];
+
+		snprintf(name, sizeof(name), "worker%u", i);
+		stats_add(&control.src, name, &workers[i]->c);
+	}
+	stats_add(&control.src, "writer", &wc);
+	if (sink != NULL) {
+		stats_add(&control.src, "nats", &nc);
+	}
+	if (sp != NULL) {
+		stats_add(&control.src, "spreader", &sp->c);
+	}
+	if (control_start(&control, &pub, cfg) != 0) {
+		goto fail;
+	}
+	if (cfg->dpdk_telemetry && telemetry_register(control_view, &control) != 0) {
+		log_warn("DPDK telemetry: the /feedwatch/ commands could not be registered");
+	}
+	log_budget(cfg, out, n_workers, n_rx);
+	log_info("%u worker(s) on %u port(s), %u RX queue(s) each%s; alerts to %s%s%s, journal "
+	         "%s%s%s",
+	         n_workers, n_ports, nq, spread ? ", spread by one RX lcore" : "",
 	         cfg->socket_path[0] != 0 ? cfg->socket_path : "(no socket)",
 	         cfg->tcp_listen[0] != 0 ? " and tcp " : "", cfg->tcp_listen,
 	         cfg->journal_path[0] != 0 ? cfg->journal_path : "(none)",
@@ -974,21 +653,6 @@ run_main(char *prog, const struct run_opts *o)
 			}
 		}
 	}
-	control.out = out;
-	for (i = 0; i < n_workers; i++) {
-		char name[24];
-
-		snprintf(name, sizeof(name), "worker%u", i);
-		stats_add(&control.src, name, &workers[i]->c);
-	}
-	stats_add(&control.src, "writer", &wc);
-	if (sink != NULL) {
-		stats_add(&control.src, "nats", &nc);
-	}
-	if (sp != NULL) {
-		stats_add(&control.src, "spreader", &sp->c);
-	}
-	control_start(&control, &pub, cfg);
 	if (sd_watchdog_enabled(0, &watchdog_us) <= 0) {
 		watchdog_us = 0;
 	}
@@ -1001,14 +665,19 @@ run_main(char *prog, const struct run_opts *o)
 	while (alert_writer_drain(writer, 256) > 0) {
 	}
 	alert_out_poll(out, 0);
+	telemetry_unregister();
 	control_stop(&control);
 	log_info("%llu alerts written, last seq %llu", (unsigned long long)wc.v[CNT_alert_written],
 	         (unsigned long long)alert_writer_seq(writer));
 	nats_sink_stop(sink, NATS_DRAIN_MS);
 	sink = NULL;
 	print_counters(workers, n_workers, &wc, &nc, sp);
+	for (p = 0; p < n_ports; p++) {
+		port_log_stats(ports[p]);
+	}
 	rc = 0;
 fail:
+	telemetry_unregister();
 	control_stop(&control);
 	nats_sink_stop(sink, 0);
 	alert_out_close(out, CLOSE_LINGER_MS);
@@ -1022,8 +691,10 @@ fail:
 	rte_free(sp);
 	alert_writer_free(writer);
 	if (eal_up) {
-		rte_eth_dev_stop(port);
-		rte_eth_dev_close(port);
+		for (p = 0; p < n_ports; p++) {
+			rte_eth_dev_stop(ports[p]);
+			rte_eth_dev_close(ports[p]);
+		}
 		rte_mempool_free(mp);
 		mem_data_use(NULL, NULL);
 		rte_eal_cleanup();

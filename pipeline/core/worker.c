@@ -14,7 +14,6 @@
 #include "core/wl_gen.h"
 #include "net/spread.h"
 
-#define BURST          32
 #define PREFETCH_AHEAD 3
 #define IDLE_GIVE_UP_NS \
 	(3ull * 1000000000u) /* a capture with nothing more for this long has ended */
@@ -137,11 +136,11 @@ next_burst(struct worker *w, struct rte_mbuf **pkts, bool *last)
 	bool fed;
 
 	if (w->ring == NULL) {
-		return rte_eth_rx_burst(w->port, w->queue, pkts, BURST);
+		return rte_eth_rx_burst(w->port, w->queue, pkts, w->burst);
 	}
 	/* read the flag first: a frame enqueued before it was set is then dequeued below */
 	fed = __atomic_load_n(&w->from->done, __ATOMIC_ACQUIRE);
-	n = (uint16_t)rte_ring_sc_dequeue_burst(w->ring, (void **)pkts, BURST, NULL);
+	n = (uint16_t)rte_ring_sc_dequeue_burst(w->ring, (void **)pkts, w->burst, NULL);
 	*last = fed && n == 0;
 	return n;
 }
@@ -150,7 +149,7 @@ int
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct rte_mbuf *pkts[BURST];
+	struct rte_mbuf *pkts[WORKER_MAX_BURST];
 	uint64_t received = 0, last_rx, last_tick;
 	uint16_t n, i;
 
@@ -239,13 +238,13 @@ worker_main(void *arg)
 
 /* Hands out one burst by worker; returns the frames received. */
 static uint16_t
-spread_burst(struct spreader *sp, uint16_t queue)
+spread_burst(struct spreader *sp, uint16_t port, uint16_t queue)
 {
-	struct rte_mbuf *pkts[BURST], *by[WORKER_MAX_SPREAD][BURST];
+	struct rte_mbuf *pkts[WORKER_MAX_BURST], *by[WORKER_MAX_SPREAD][WORKER_MAX_BURST];
 	unsigned int count[WORKER_MAX_SPREAD] = { 0 }, k;
 	uint16_t n, i;
 
-	n = rte_eth_rx_burst(sp->port, queue, pkts, BURST);
+	n = rte_eth_rx_burst(port, queue, pkts, sp->burst);
 	for (i = 0; i < n; i++) {
 		/* the headers are in the first segment of a chained frame */
 		k = spread_pick(
@@ -283,8 +282,8 @@ spreader_main(void *arg)
 		uint64_t mono;
 		uint16_t n = 0;
 
-		for (q = 0; q < sp->n_queues; q++) {
-			n = (uint16_t)(n + spread_burst(sp, q));
+		for (q = 0; q < sp->n_rx; q++) {
+			n = (uint16_t)(n + spread_burst(sp, sp->rx_port[q], sp->rx_queue[q]));
 		}
 		received += n;
 		if (sp->expect_packets != 0 && received >= sp->expect_packets) {
@@ -297,7 +296,7 @@ spreader_main(void *arg)
 		mono = clock_ns(CLOCK_MONOTONIC);
 		if (mono - last_check > 100000000u) {
 			last_check = mono;
-			if (capture_done(sp->port, sp->expect_packets, received)) {
+			if (capture_done(sp->rx_port[0], sp->expect_packets, received)) {
 				break;
 			}
 		}

@@ -24,6 +24,12 @@ struct wl_gen;
 struct wl_pub;
 struct spreader;
 
+/* The most packets one rte_eth_rx_burst asks for (dpdk.burst). */
+#define WORKER_MAX_BURST 256
+
+/* The most RX queues (over all ports) one spreader polls. */
+#define WORKER_MAX_RX 256
+
 /* The largest frame a worker takes (a GRO-merged or jumbo frame spans several mbufs). */
 #define WORKER_MAX_FRAME 65536
 
@@ -36,6 +42,7 @@ struct worker {
 	unsigned int idx;         /* this worker's QSBR thread id and scratch index */
 	uint16_t port;
 	uint16_t queue;
+	uint16_t burst;          /* packets per RX burst (dpdk.burst, at most WORKER_MAX_BURST) */
 	uint64_t expect_packets; /* stop after this many (a capture file); 0: run until stopped */
 	struct rte_ring *ring;   /* frames from <from>; NULL: poll <port>, <queue> */
 	const struct spreader *from;
@@ -55,9 +62,11 @@ struct worker {
  * dropped and counted (rx_spread_full): the spreader never waits for a worker.
  */
 struct spreader {
-	struct counters c; /* first: cache-aligned, written only by this lcore */
-	uint16_t port;
-	uint16_t n_queues;
+	struct counters c;               /* first: cache-aligned, written only by this lcore */
+	uint16_t rx_port[WORKER_MAX_RX]; /* the (port, queue) pairs it polls */
+	uint16_t rx_queue[WORKER_MAX_RX];
+	uint16_t n_rx;
+	uint16_t burst;
 	unsigned int n_rings;
 	struct rte_ring *rings[WORKER_MAX_SPREAD]; /* single producer, single consumer */
 	uint64_t expect_packets;                   /* as in struct worker */

@@ -40,14 +40,28 @@ void stats_sum(const struct stats_src *s, struct counters *out);
 /* Take a sample if a second has passed since the last one (CLOCK_MONOTONIC <now_ns>). */
 void stats_tick(struct stats_rate *r, const struct stats_src *s, uint64_t now_ns);
 
+struct metrics_view;
+
 /*
- * Write the counters to <r>: with <json>, one object {"counters": {every
- * counter: total}, "rates": {counter: per second, non-zero ones},
- * "sources": {name: {counter: value, non-zero ones}}}; else a table of the
- * non-zero counters (total, rate, and one column per source when there is
- * more than one worker).
+ * Write view <v> (ctl/metrics.h) to <r>. With <json>, one object:
+ *   "counters":   {every counter: total over the sources}
+ *   "rates":      {counter: per second, the non-zero ones; {} before the first second}
+ *   "sources":    {source name: {counter: value, the non-zero ones}}
+ *   "ports":      {port index: {"name", "rx_packets", "rx_bytes", "rx_missed",
+ *                 "rx_errors", "rx_nombuf"}}
+ *   "clients":    {client id: {"peer", "state", "sent_seq", "lag_alerts", "lag_bytes",
+ *                 "skipped", "replayed", "sent_bytes"}} ({} when unknown)
+ *   "alert":      {"last_seq", "clients" (a count, or null when the writer did not
+ *                 answer in time)}
+ *   "watchlists": {"generation", "watchlists", "terms", "db_bytes", "reloads",
+ *                 "reload_failures", "last_reload_s", "last_reload_unix",
+ *                 "last_reload_error" ("" when the last reload succeeded)}
+ *   "info":       {"version", "dpdk", "hyperscan", "node", "start_unix"}
+ * Otherwise a table of the non-zero counters (total, rate, and one column per
+ * source when there is more than one worker), then the ports, the watchlists
+ * and the alert clients with their lag. Control thread (or any thread that
+ * owns <v>).
  */
-void stats_print(const struct stats_src *s, const struct stats_rate *rate, bool json,
-                 struct ctl_reply *r);
+void stats_print(const struct metrics_view *v, bool json, struct ctl_reply *r);
 
 #endif

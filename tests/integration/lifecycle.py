@@ -14,6 +14,7 @@ usage: lifecycle.py FEEDWATCH FEEDWATCH_GEN
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -112,10 +113,10 @@ def main():
               "STOPPING=1 before READY=1")
 
         logged = open(log.name).read().splitlines()
-        check(any(l.startswith("<6>feedwatch: hyperscan ") for l in logged) and
-              not any(l.startswith("feedwatch: warning") or l.startswith("feedwatch: error")
-                      for l in logged),
-              "log lines without their journald priority: %s" % logged[:5])
+        check(any(l.startswith("<6>feedwatch: feedwatch ") for l in logged) and
+              not any(not re.match(r"<[0-7]>", l) for l in logged),
+              "log lines without their journald priority: %s" %
+              [l for l in logged if not re.match(r"<[0-7]>", l)][:5])
         budget = [l for l in logged if "memory per worker, at most:" in l]
         check(len(budget) == 1 and "for 2 worker(s)" in budget[0] and
               any("memory for alerts: record pool" in l for l in logged),
