@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alert/alert_text.h"
+#include "core/clock.h"
 
 #define EXIT_USAGE         2
 #define LINE_BYTES         (1u << 17) /* twice ALERT_JSON_MAX and ALERT_ECS_MAX */
@@ -27,7 +28,7 @@
 static const char tail_usage[] =
         "usage: feedwatch tail [--socket PATH | HOST:PORT] [--resume SEQ] [--json | --text]\n"
         "                      [--watchlist NAME[,NAME...]]... [--severity LEVEL]\n"
-        "                      [--color[=auto|always|never]] [--once]\n"
+        "                      [--color[=auto|always|never]] [--once] [--state FILE]\n"
         "\n"
         "Follow the alerts of a running feedwatch. On a terminal alerts are printed\n"
         "readably (in colour unless NO_COLOR is set); piped, or with --json, every line\n"
@@ -47,6 +48,9 @@ static const char tail_usage[] =
         "                         always also prints readably when piped\n"
         "      --once             exit at the end of the stream instead of reconnecting\n"
         "                         (exit 1 if the first connection fails)\n"
+        "      --state FILE       keep the last alert seq in FILE (within a second, and at\n"
+        "                         exit) and start after it: restarts of tail miss nothing\n"
+        "                         (a crash may repeat up to a second of alerts)\n"
         "  -h, --help             this text\n";
 
 enum color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -72,7 +76,10 @@ struct tail {
 	/* the last alert seq seen (or a hello's last_seq before any): what a reconnect asks after */
 	bool have_pos;
 	uint64_t pos;
-	char *buf; /* LINE_BYTES */
+	const char *state;  /* --state FILE, or NULL */
+	uint64_t state_pos; /* what FILE says */
+	uint64_t state_ns;  /* when it was last written (CLOCK_MONOTONIC) */
+	char *buf;          /* LINE_BYTES */
 	size_t have;
 	bool skipping; /* inside a line longer than the buffer */
 	struct alert_line *line;
@@ -218,6 +225,64 @@ add_watchlists(struct tail *t, const char *arg)
 		t->wl[t->n_wl++] = tok;
 	}
 	return t->n_wl == before ? "--watchlist needs a name" : NULL;
+}
+
+/* <path>'s seq into *seq: 1, 0 when there is no such file, -1 when it holds something else. */
+static int
+state_read(const char *path, uint64_t *seq)
+{
+	char text[32] = "";
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (f == NULL) {
+		return errno == ENOENT ? 0 : -1;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (n > 0 && text[n - 1] == '\n') {
+		text[n - 1] = '\0';
+	}
+	errno = 0;
+	return parse_u64(text, seq) ? 1 : -1;
+}
+
+/*
+ * Write the seq of the last alert out to --state FILE: at most once a second
+ * unless <force>, and only after stdout has it, so the file never runs ahead
+ * of what was written (write to a temporary name, then rename).
+ */
+static void
+state_save(struct tail *t, bool force)
+{
+	char tmp[4200];
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	FILE *f;
+
+	if (t->state == NULL || !t->have_pos || t->pos == t->state_pos ||
+	    (!force && now - t->state_ns < 1000000000u)) {
+		return;
+	}
+	fflush(stdout);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", t->state);
+	f = fopen(tmp, "we");
+	if (f == NULL || fprintf(f, "%llu\n", (unsigned long long)t->pos) < 0 || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
+		fprintf(stderr, "feedwatch: %s: %s\n", tmp, strerror(errno));
+		if (f != NULL) {
+			fclose(f);
+		}
+		t->state_ns = now;
+		return;
+	}
+	fclose(f);
+	if (rename(tmp, t->state) != 0) {
+		fprintf(stderr, "feedwatch: %s: %s\n", t->state, strerror(errno));
+	} else {
+		t->state_pos = t->pos;
+	}
+	t->state_ns = now;
 }
 
 /* Wait for <events> on <fd> (or just <ms> if fd < 0); -1 on a stop signal or error. */
@@ -469,8 +534,16 @@ read_stream(struct tail *t, int fd)
 		const char *nl;
 		ssize_t n;
 
-		if (wait_for(t, fd, POLLIN, -1) < 0) {
+		int ready = wait_for(
+		        t, fd, POLLIN,
+		        t->state != NULL && t->have_pos && t->pos != t->state_pos ? 1000 : -1);
+
+		if (ready < 0) {
 			return;
+		}
+		state_save(t, false);
+		if (ready == 0) {
+			continue;
 		}
 		n = read(fd, t->buf + t->have, LINE_BYTES - t->have);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -553,6 +626,7 @@ tail_main(int argc, char **argv, const char *default_socket)
 		{ "color", optional_argument, NULL, 'C' },
 		{ "colour", optional_argument, NULL, 'C' },
 		{ "once", no_argument, NULL, 'O' },
+		{ "state", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -606,6 +680,9 @@ tail_main(int argc, char **argv, const char *default_socket)
 		case 'O':
 			t.once = true;
 			break;
+		case 'T':
+			t.state = optarg;
+			break;
 		case 'h':
 			print_usage(stdout, default_socket);
 			rc = 0;
@@ -627,6 +704,20 @@ tail_main(int argc, char **argv, const char *default_socket)
 	if (err != NULL) {
 		rc = usage_error(err, default_socket);
 		goto fail;
+	}
+	if (t.state != NULL) {
+		int got = state_read(t.state, &t.state_pos);
+
+		if (got < 0) {
+			fprintf(stderr, "feedwatch: %s: not a state file of feedwatch tail (%s)\n",
+			        t.state, errno != 0 ? strerror(errno) : "no sequence number");
+			rc = 1;
+			goto fail;
+		}
+		if (got > 0 && !t.have_pos) {
+			t.pos = t.state_pos; /* --resume wins over the file */
+			t.have_pos = true;
+		}
 	}
 	tty = isatty(STDOUT_FILENO) == 1;
 	no_color = getenv("NO_COLOR");
@@ -657,6 +748,7 @@ tail_main(int argc, char **argv, const char *default_socket)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	rc = run(&t);
+	state_save(&t, true);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigprocmask(SIG_SETMASK, &orig, NULL);

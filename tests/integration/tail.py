@@ -275,6 +275,46 @@ def test_resume_option(d):
     expect(seqs(out) == [41, 42], "--resume 40: %s (40 is not after 40)" % seqs(out))
 
 
+def test_state_file(d):
+    state = os.path.join(d, "archive.seq")
+    srv = Server([checked([hello(3), alert(4), alert(5)], NATIVE)],
+                 path=os.path.join(d, "s1.sock"))
+    rc, out, err = tail(["--socket", srv.address, "--once", "--json", "--state", state])
+    srv.close()
+    expect(rc == 0 and seqs(out) == [4, 5], "--state, first run: exit %d %s" % (rc, seqs(out)))
+    expect(open(state).read() == "5\n", "--state after 4, 5: %r" % open(state).read())
+    # a restart asks after what the file says, and writes where it got to
+    srv = Server([checked([hello(7), alert(6), alert(7)], NATIVE)],
+                 path=os.path.join(d, "s2.sock"))
+    rc, out, err = tail(["--socket", srv.address, "--once", "--json", "--state", state])
+    srv.close()
+    expect(srv.requests == ['{"resume_after":5}\n'], "--state restart: %r" % srv.requests)
+    expect(seqs(out) == [6, 7] and open(state).read() == "7\n",
+           "--state restart: %s, file %r" % (seqs(out), open(state).read()))
+    # --resume wins over the file; a file that is not a seq is refused
+    srv = Server([checked([hello(7), alert(3)], NATIVE)],
+                 path=os.path.join(d, "s3.sock"))
+    rc, out, err = tail(["--socket", srv.address, "--once", "--resume", "2", "--state", state])
+    srv.close()
+    expect(srv.requests == ['{"resume_after":2}\n'], "--resume with --state: %r" % srv.requests)
+    with open(state, "w") as f:
+        f.write("seven\n")
+    rc, out, err = tail(["--socket", os.path.join(d, "none.sock"), "--once", "--state", state])
+    expect(rc == 1 and "archive.seq" in err, "bad --state file: exit %d %r" % (rc, err))
+    # written within a second while the stream stays open, not only at exit
+    os.unlink(state)
+    srv = Server([checked([hello(0), alert(1), alert(2)], NATIVE)],
+                 path=os.path.join(d, "s4.sock"), linger=3.0)
+    p = subprocess.Popen([FW, "tail", "--socket", srv.address, "--json", "--state", state],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.0)
+    got = open(state).read() if os.path.exists(state) else None
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=10)
+    srv.close()
+    expect(got == "2\n", "--state while idle after alerts: %r" % got)
+
+
 def test_tcp(d):
     for family in ("tcp", "tcp6"):
         try:
@@ -403,7 +443,7 @@ def main():
     NATIVE = os.path.join(root, "pipeline", "alert", "alert.schema.json")
     ECS = os.path.join(root, "pipeline", "alert", "alert-ecs.schema.json")
     tests = [test_json_passthrough, test_filters, test_resume_after_reconnect,
-             test_resume_from_hello_when_none_seen, test_resume_option, test_tcp,
+             test_resume_from_hello_when_none_seen, test_resume_option, test_state_file, test_tcp,
              test_once_exit_codes, test_signals, test_pretty, test_ecs_lines,
              test_long_line_skipped]
     for t in tests:
