@@ -111,6 +111,30 @@ port_kernel_drops(uint16_t port, uint64_t *drops)
 	return 0;
 }
 
+unsigned int
+port_expected(const struct fw_config *cfg, const struct capture_src *src, int user_argc,
+              char **user_argv)
+{
+	unsigned int n = src->n_pci > 0 ? src->n_pci : (src->pcap != NULL || src->iface != NULL);
+	uint32_t k;
+	int i;
+
+	/* a device the user's EAL arguments add is a port too: "--vdev=..", "--vdev ..", "-a .." */
+	for (k = 0; k < cfg->n_eal_args + (uint32_t)user_argc; k++) {
+		const char *a =
+		        k < cfg->n_eal_args ? cfg->eal_args[k] : user_argv[k - cfg->n_eal_args];
+
+		for (i = 0; i < 2; i++) {
+			static const char *const dev[] = { "--vdev", "--allow" };
+			size_t len = strlen(dev[i]);
+
+			n += strncmp(a, dev[i], len) == 0 && (a[len] == '=' || a[len] == '\0');
+		}
+		n += strcmp(a, "-a") == 0 || (strncmp(a, "-a", 2) == 0 && a[2] != '-');
+	}
+	return n > 0 ? n : 1;
+}
+
 int
 port_eal_args(char *prog, const struct fw_config *cfg, const struct capture_src *src, int user_argc,
               char **user_argv, unsigned int n_lcores, unsigned int n_queues, char **argv,

@@ -46,6 +46,14 @@ int port_eal_args(char *prog, const struct fw_config *cfg, const struct capture_
                   char **argv, struct port_eal_bufs *b);
 
 /*
+ * The ports EAL will find: capture.pci's, or the one of a capture file or an
+ * interface, plus each --vdev / --allow / -a in dpdk.eal_args and <user_argv>
+ * (at least 1).
+ */
+unsigned int port_expected(const struct fw_config *cfg, const struct capture_src *src,
+                           int user_argc, char **user_argv);
+
+/*
  * Configure and start <port> with <nq> RX queues of <nb_desc> descriptors
  * from <mp> (symmetric RSS over IP addresses when the port has Toeplitz RSS)
  * and promiscuous mode. 0 or a negative errno.

@@ -372,7 +372,7 @@ run_main(char *prog, const struct run_opts *o)
 	struct counters wc __rte_cache_aligned;
 	unsigned int n_workers = 0, want_workers, n_lcores, lcore, i;
 	int64_t expect = 0;
-	uint16_t ports[METRICS_MAX_PORTS], n_ports = 0, want_ports, nq, n_rx, p;
+	uint16_t ports[METRICS_MAX_PORTS], n_ports = 0, n_found = 0, want_ports, nq, n_rx, p;
 	uint32_t reserved;
 	bool spread;
 	char *err = NULL;
@@ -425,7 +425,12 @@ run_main(char *prog, const struct run_opts *o)
 
 	/* one capture file is one queue; more workers than queues: one RX lcore spreads */
 	nq = src.pcap != NULL ? 1 : (uint16_t)cfg->rx_queues;
-	want_ports = src.n_pci > 0 ? (uint16_t)src.n_pci : 1;
+	want_ports = (uint16_t)port_expected(cfg, &src, o->eal_argc, o->eal_argv);
+	if (want_ports > METRICS_MAX_PORTS) {
+		log_err("%u ports given; feedwatch captures from %u at most", want_ports,
+		        METRICS_MAX_PORTS);
+		goto fail;
+	}
 	n_rx = (uint16_t)(want_ports * nq);
 	want_workers = RTE_MAX(cfg->workers, (uint32_t)n_rx);
 	spread = want_workers > n_rx;
@@ -470,7 +475,7 @@ run_main(char *prog, const struct run_opts *o)
 	signal(SIGTERM, on_signal);
 	RTE_ETH_FOREACH_DEV(p)
 	{
-		if (n_ports < METRICS_MAX_PORTS) {
+		if (n_found++ < METRICS_MAX_PORTS) {
 			ports[n_ports++] = p;
 		}
 	}
@@ -480,10 +485,10 @@ run_main(char *prog, const struct run_opts *o)
 		        "README \"Deploying\")");
 		goto fail;
 	}
-	if (n_ports != want_ports) {
-		log_err("%u Ethernet port(s) found, %u expected%s", n_ports, want_ports,
+	if (n_found != want_ports) {
+		log_err("%u Ethernet port(s) found, %u expected%s", n_found, want_ports,
 		        src.n_pci > 0 ? ": is every capture.pci port bound to vfio-pci?"
-		                      : ": list the ports in capture.pci");
+		                      : ": name each in capture.pci or with --vdev / -a");
 		goto fail;
 	}
 	if (rte_lcore_count() < n_lcores) {

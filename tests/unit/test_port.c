@@ -152,6 +152,31 @@ test_port_user_args_replace_feedwatch_choices(void)
 }
 
 static void
+test_port_expected_counts_every_device(void)
+{
+	struct fw_config *cfg = defaults();
+	char p0[] = "0000:3b:00.0", p1[] = "0000:3b:00.1";
+	char *pci[] = { p0, p1 };
+	struct capture_src pcap = { .pcap = "/tmp/x.pcap" }, none = { 0 },
+	                   two = { .pci = pci, .n_pci = 2 };
+	char a0[] = "--vdev=net_pcap1,rx_pcap=/tmp/y.pcap", a1[] = "-a", a2[] = "00:02.0",
+	     a3[] = "--allow=00:03.0", a4[] = "--vdevx", a5[] = "-a00:04.0";
+	char *user[] = { a0, a1, a2, a3, a4, a5 };
+
+	CU_ASSERT_EQUAL(port_expected(cfg, &pcap, 0, NULL), 1);
+	CU_ASSERT_EQUAL(port_expected(cfg, &two, 0, NULL), 2);
+	/* nothing named: EAL may still find one (a port given some other way) */
+	CU_ASSERT_EQUAL(port_expected(cfg, &none, 0, NULL), 1);
+	/* --vdev, -a X, --allow=X and -aX are devices; --vdevx is not */
+	CU_ASSERT_EQUAL(port_expected(cfg, &pcap, 6, user), 5);
+	cfg->eal_args[0] = strdup("--vdev=net_null0");
+	cfg->n_eal_args = 1;
+	CU_ASSERT_EQUAL(port_expected(cfg, &none, 0, NULL), 1);
+	CU_ASSERT_EQUAL(port_expected(cfg, &pcap, 0, NULL), 2);
+	config_free(cfg);
+}
+
+static void
 test_port_kernel_drops_only_for_af_packet(void)
 {
 	uint64_t drops = 7;
@@ -175,6 +200,7 @@ main(void)
 	CU_add_test(s, "config settings reach EAL", test_port_config_settings_reach_eal);
 	CU_add_test(s, "user args replace feedwatch choices",
 	            test_port_user_args_replace_feedwatch_choices);
+	CU_add_test(s, "expected counts every device", test_port_expected_counts_every_device);
 	CU_add_test(s, "kernel drops only for af_packet",
 	            test_port_kernel_drops_only_for_af_packet);
 	return guard_run_tests();
