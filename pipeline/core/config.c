@@ -23,6 +23,7 @@ enum kind {
 	K_FSYNC,  /* always, never, or a K_MS duration */
 	K_CHOICE, /* one of key.choices, stored as its index (uint32) */
 	K_MODE,   /* octal permission bits, e.g. "0660" (uint32) */
+	K_POW2,   /* a K_U32 that is a power of two */
 	K_STRS,   /* a list of strings (char *[max], count at count_off) */
 	K_PCIS,   /* a list of PCI addresses, 0000:3b:00.0 or 3b:00.0 */
 };
@@ -53,6 +54,7 @@ static const struct key keys[] = {
 	{ "control.socket_mode", K_MODE, OFF(control_mode), 0, 0, 0777 },
 	{ "capture.pcap", K_PATH, OFF(pcap), 0, 0, 0 },
 	{ "capture.iface", K_STR, OFF(iface), 0, 0, 0 },
+	{ "capture.iface_frames", K_POW2, OFF(iface_frames), 0, 64, 1u << 20 },
 	{ "capture.pci", K_PCIS, OFF(pci), OFF(n_pci), 0, CONFIG_MAX_PCI },
 	{ "capture.http_ports", K_PORTS, OFF(http_ports), OFF(n_http_ports), 1, 65535 },
 	{ "capture.udp_ports", K_PORTS, OFF(udp_ports), OFF(n_udp_ports), 1, 65535 },
@@ -185,6 +187,7 @@ defaults(struct fw_config *cfg)
 	cfg->workers = 0;
 	cfg->worker_ring = 1024;
 	cfg->burst = 32;
+	cfg->iface_frames = 4096;
 	cfg->mbuf_cache = 256;
 	cfg->dpdk_telemetry = true;
 	cfg->log_level = CONFIG_LOG_INFO;
@@ -449,15 +452,17 @@ set_scalar(struct loader *ld, struct fw_config *cfg, const struct key *k, yaml_n
 		*(uint32_t *)((char *)cfg + k->off) = (uint32_t)v;
 		return 0;
 	}
-	if (!parse_uint(s, &v) || v < k->min || v > k->max) {
+	if (!parse_uint(s, &v) || v < k->min || v > k->max ||
+	    (k->kind == K_POW2 && (v & (v - 1)) != 0)) {
 		char msg[128];
 
-		snprintf(msg, sizeof(msg), "'%s' is not a whole number from %llu to %llu", s,
+		snprintf(msg, sizeof(msg), "'%s' is not a %s from %llu to %llu", s,
+		         k->kind == K_POW2 ? "power of two" : "whole number",
 		         (unsigned long long)k->min, (unsigned long long)k->max);
 		fail_at(ld, n, msg, k->name);
 		return -1;
 	}
-	if (k->kind == K_U32) {
+	if (k->kind == K_U32 || k->kind == K_POW2) {
 		*(uint32_t *)((char *)cfg + k->off) = (uint32_t)v;
 	} else {
 		*(uint64_t *)((char *)cfg + k->off) = v;

@@ -37,6 +37,7 @@ struct fw_config {
 	uint32_t control_mode;     /* its permission bits (0660) */
 	char *pcap;                /* capture.pcap: read this file (net_pcap), then exit */
 	char *iface;               /* capture.iface: capture live here (net_af_packet) */
+	uint32_t iface_frames;     /* frames in its kernel ring, per queue (framecnt) */
 	char *pci[CONFIG_MAX_PCI]; /* capture.pci: DPDK ports by PCI address */
 	uint32_t n_pci;
 	uint16_t http_ports[CONFIG_MAX_PORTS];

@@ -219,8 +219,9 @@ port_eal_args(char *prog, const struct fw_config *cfg, const struct capture_src 
 		argv[argc++] = b->vdev;
 	} else if (src->iface != NULL) {
 		/* one queue pair per RX queue: the kernel's fanout hash spreads them */
-		snprintf(b->vdev, sizeof(b->vdev), "--vdev=net_af_packet0,iface=%s,qpairs=%u",
-		         src->iface, n_queues);
+		snprintf(b->vdev, sizeof(b->vdev),
+		         "--vdev=net_af_packet0,iface=%s,qpairs=%u,framecnt=%u", src->iface,
+		         n_queues, cfg->iface_frames);
 		snprintf(afp.iface, sizeof(afp.iface), "%s", src->iface);
 		argv[argc++] = b->vdev;
 	}

@@ -275,7 +275,7 @@ mib(double bytes)
  */
 static void
 log_budget(const struct fw_config *cfg, const struct alert_out *out, unsigned int n_workers,
-           uint16_t nq)
+           uint16_t nq, bool iface)
 {
 	double mbuf = (double)cfg->mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf));
 	double flows = (double)cfg->flows * (double)engine_flow_bytes();
@@ -291,6 +291,12 @@ log_budget(const struct fw_config *cfg, const struct alert_out *out, unsigned in
 	log_info("memory: %u mbufs of %u B = %.1f MiB (%u RX queue(s) of %u descriptors)",
 	         cfg->mbufs, (unsigned int)(RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf)),
 	         mib(mbuf), nq, cfg->rx_desc);
+	if (iface) {
+		/* net_af_packet's ring: kernel memory, 2 KiB frames (the driver's framesz) */
+		log_info("memory: kernel capture ring %u frames x 2 KiB x %u queue(s) = %.1f MiB "
+		         "(capture.iface_frames)",
+		         cfg->iface_frames, nq, mib((double)cfg->iface_frames * 2048.0 * nq));
+	}
 	log_info("memory per worker, at most: flows %u x %zu B = %.1f MiB, http sessions %u x %zu "
 	         "B = %.1f MiB, tcp.reasm_memcap %.1f MiB, inflate %u x 48 KiB = %.1f MiB, "
 	         "http.br_memcap %.1f MiB, feed parsers %u x 2 x %u B = %.1f MiB, ip fragments "
@@ -634,7 +640,7 @@ run_main(char *prog, const struct run_opts *o)
 	if (cfg->dpdk_telemetry && telemetry_register(control_view, &control) != 0) {
 		log_warn("DPDK telemetry: the /feedwatch/ commands could not be registered");
 	}
-	log_budget(cfg, out, n_workers, n_rx);
+	log_budget(cfg, out, n_workers, n_rx, src.iface != NULL);
 	log_info("%u worker(s) on %u port(s), %u RX queue(s) each%s; alerts to %s%s%s, journal "
 	         "%s%s%s",
 	         n_workers, n_ports, nq, spread ? ", spread by one RX lcore" : "",

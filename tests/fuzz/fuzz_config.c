@@ -41,7 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	     cfg->flows < 16 || cfg->journal_segment_bytes < (1u << 20) ||
 	     cfg->n_pci > CONFIG_MAX_PCI || cfg->n_eal_args > CONFIG_MAX_EAL || cfg->burst < 1 ||
 	     cfg->burst > CONFIG_MAX_BURST || cfg->log_level > CONFIG_LOG_DEBUG ||
-	     cfg->control_mode > 0777 ||
+	     cfg->control_mode > 0777 || cfg->iface_frames < 64 ||
+	     (cfg->iface_frames & (cfg->iface_frames - 1)) != 0 ||
 	     (cfg->pcap[0] != 0) + (cfg->iface[0] != 0) + (cfg->n_pci > 0) > 1)) {
 		abort(); /* a value outside its key's range got through */
 	}

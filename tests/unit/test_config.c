@@ -355,9 +355,11 @@ test_config_loads_capture_and_operations_settings(void)
 	CU_ASSERT_EQUAL(cfg->control_mode, 0600);
 	CU_ASSERT_STRING_EQUAL(cfg->control_group, "adm");
 	config_free(cfg);
-	cfg = config_load(write_file("iface.yaml", "capture:\n  iface: eth1\n"), &err);
+	cfg = config_load(
+	        write_file("iface.yaml", "capture:\n  iface: eth1\n  iface_frames: 65536\n"), &err);
 	CU_ASSERT_FATAL(cfg != NULL);
 	CU_ASSERT_STRING_EQUAL(cfg->iface, "eth1");
+	CU_ASSERT_EQUAL(cfg->iface_frames, 65536);
 	config_free(cfg);
 }
 

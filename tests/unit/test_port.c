@@ -79,7 +79,7 @@ test_port_iface_gets_a_fixed_prefix_and_queue_pairs(void)
 	struct port_eal_bufs b;
 	int argc = port_eal_args(prog, cfg, &src, 0, NULL, 3, 2, argv, &b);
 
-	CU_ASSERT(has(argv, argc, "--vdev=net_af_packet0,iface=eth1,qpairs=2"));
+	CU_ASSERT(has(argv, argc, "--vdev=net_af_packet0,iface=eth1,qpairs=2,framecnt=4096"));
 	CU_ASSERT(has(argv, argc, "--file-prefix=feedwatch"));
 	CU_ASSERT(has(argv, argc, "--no-pci"));
 	config_free(cfg);
