@@ -292,8 +292,8 @@ render_ports(struct out *o, const struct metrics_view *v)
 		{ "feedwatch_port_rx_bytes_total", "bytes the capture port received",
 		  offsetof(struct metrics_port, ibytes) },
 		{ "feedwatch_port_rx_missed_total",
-		  "packets the NIC dropped because its RX descriptors were full (imissed: the "
-		  "workers did not keep up)",
+		  "packets dropped before a worker read them: the NIC's RX descriptors full "
+		  "(imissed), or net_af_packet's kernel ring full (the workers did not keep up)",
 		  offsetof(struct metrics_port, imissed) },
 		{ "feedwatch_port_rx_errors_total", "erroneous frames the NIC received (ierrors)",
 		  offsetof(struct metrics_port, ierrors) },

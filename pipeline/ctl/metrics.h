@@ -32,7 +32,8 @@ struct metrics_port {
 	char name[64]; /* device name: "0000:3b:00.0", "net_af_packet0", "net_pcap0" */
 	uint64_t ipackets;
 	uint64_t ibytes;
-	uint64_t imissed;   /* dropped by the NIC: RX descriptors full */
+	uint64_t
+	        imissed; /* dropped by the NIC (RX descriptors full), or net_af_packet's kernel ring */
 	uint64_t ierrors;   /* erroneous frames */
 	uint64_t rx_nombuf; /* dropped for want of an mbuf */
 };
