@@ -197,7 +197,7 @@ control_main(void *arg)
 	struct control *ctl = arg;
 
 	while (!ctl->stop) {
-		struct pollfd pfd[3];
+		struct pollfd pfd[2];
 		nfds_t n = 0;
 		int timeout = 50;
 		uint64_t now;
@@ -210,15 +210,10 @@ control_main(void *arg)
 			pfd[n].fd = wl_watch_fd(ctl->watch);
 			pfd[n++].events = POLLIN;
 		}
-		if (ctl->http != NULL) {
-			pfd[n].fd = metrics_http_fd(ctl->http);
-			pfd[n++].events = POLLIN;
-		}
 		poll(pfd, n, timeout);
 		pthread_mutex_lock(&ctl->mu);
 		stats_tick(&ctl->rate, &ctl->src, clock_ns(CLOCK_MONOTONIC));
 		pthread_mutex_unlock(&ctl->mu);
-		metrics_http_poll(ctl->http, control_view, ctl);
 		if (ctl->ctl != NULL) {
 			ctl_poll(ctl->ctl, 0, on_ctl, ctl);
 		}
@@ -336,6 +331,24 @@ control_view(void *arg, struct metrics_view *v)
 	return rc;
 }
 
+/*
+ * Prometheus scrapes on a thread of their own: the control thread can be
+ * compiling a watchlist reload for seconds, and a scrape must not wait for it.
+ */
+static void *
+metrics_main(void *arg)
+{
+	struct control *ctl = arg;
+
+	while (!ctl->stop) {
+		struct pollfd pfd = { metrics_http_fd(ctl->http), POLLIN, 0 };
+
+		poll(&pfd, 1, 50);
+		metrics_http_poll(ctl->http, control_view, ctl);
+	}
+	return NULL;
+}
+
 int
 control_start(struct control *ctl, struct wl_pub *pub, const struct fw_config *cfg)
 {
@@ -380,6 +393,13 @@ control_start(struct control *ctl, struct wl_pub *pub, const struct fw_config *c
 		log_err("cannot start the control thread");
 		return -1;
 	}
+	if (ctl->http != NULL) {
+		ctl->http_started = pthread_create(&ctl->http_thread, NULL, metrics_main, ctl) == 0;
+		if (!ctl->http_started) {
+			log_err("cannot start the Prometheus thread");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -397,6 +417,10 @@ control_stop(struct control *ctl)
 		pthread_join(ctl->thread, NULL);
 	}
 	ctl->started = false;
+	if (ctl->http_started) {
+		pthread_join(ctl->http_thread, NULL);
+	}
+	ctl->http_started = false;
 	ctl_close(ctl->ctl);
 	ctl->ctl = NULL;
 	metrics_http_close(ctl->http);

@@ -1,7 +1,8 @@
 /*
  * The control thread: reloads (SIGHUP, feedwatch ctl, the watchlist folder
  * changing) and everything an operator asks a running feedwatch, off the
- * data path: the control socket (feedwatch ctl), the Prometheus endpoint and
+ * data path: the control socket (feedwatch ctl), the Prometheus endpoint (on
+ * a thread of its own, so a scrape never waits for a reload's compile) and
  * the view DPDK telemetry's /feedwatch/ commands render.
  */
 #ifndef FW_CONTROL_H
@@ -49,6 +50,8 @@ struct control {
 	volatile bool stop;
 	pthread_t thread;
 	bool started;
+	pthread_t http_thread; /* Prometheus scrapes, apart from reloads */
+	bool http_started;
 };
 
 /*
