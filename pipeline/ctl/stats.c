@@ -275,7 +275,7 @@ print_table_view(const struct metrics_view *v, struct ctl_reply *r)
 		}
 	}
 	utc(v->start_unix, when, sizeof(when));
-	ctl_reply_printf(r, "\nfeedwatch %s (dpdk %s, hyperscan %s) on %s, started %s\n",
+	ctl_reply_printf(r, "\nfeedwatch %s (%s, hyperscan %s) on %s, started %s\n",
 	                 or_dash(v->version), or_dash(v->dpdk_version), or_dash(v->hs_version),
 	                 or_dash(v->node), when);
 }

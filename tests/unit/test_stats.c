@@ -98,7 +98,7 @@ test_stats_table_shows_counters_ports_watchlists_clients(void)
 	        strstr(t, "\n3      127.0.0.1:5555               live               40"
 	                  "         41           42         43         44             45\n"));
 	CU_ASSERT_PTR_NOT_NULL(
-	        strstr(t, "feedwatch 0.1.0 (dpdk DPDK 22.11.11, hyperscan 5.4.9) on lab1"));
+	        strstr(t, "feedwatch 0.1.0 (DPDK 22.11.11, hyperscan 5.4.9) on lab1"));
 	free(t);
 
 	f.v.clients_known = false;
