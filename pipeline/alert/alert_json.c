@@ -1,5 +1,6 @@
 #include "alert/alert_json.h"
 #include "alert/alert_json_out.h"
+#include "core/utf8.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -53,45 +54,6 @@ plain8(const uint8_t *p)
 	        high) == 0;
 }
 
-/* Length of the valid UTF-8 sequence at <s> (RFC 3629 §4), or 0 if invalid. */
-static size_t
-utf8_valid_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c < 0x80) {
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len) {
-		return 0;
-	}
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			return 0;
-		}
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-		return 0;
-	}
-	return len;
-}
-
 /* A JSON string (RFC 8259 §7) from <n> bytes at <p>. */
 void
 alert_json_put_span(struct alert_json_out *o, const uint8_t *p, size_t n)
@@ -132,7 +94,7 @@ alert_json_put_span(struct alert_json_out *o, const uint8_t *p, size_t n)
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			alert_json_put(o, esc, 6);
 			i++;
-		} else if ((l = utf8_valid_len(p + i, n - i)) != 0) {
+		} else if ((l = utf8_len(p + i, n - i)) != 0) {
 			alert_json_put(o, (const char *)p + i, l);
 			i += l;
 		} else {

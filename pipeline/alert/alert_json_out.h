@@ -1,7 +1,8 @@
 /*
  * The JSON writer behind every line the alert module writes (alert_json.c
- * has it; alert_ecs.c writes its layout with it): appends to a fixed buffer
- * and remembers an overflow instead of failing each call. Alert module only.
+ * has it; alert_ecs.c writes its layout with it, ctl stats --json its
+ * strings): appends to a fixed buffer and remembers an overflow instead of
+ * failing each call.
  */
 #ifndef FW_ALERT_JSON_OUT_H
 #define FW_ALERT_JSON_OUT_H

@@ -111,26 +111,43 @@ port_kernel_drops(uint16_t port, uint64_t *drops)
 	return 0;
 }
 
+#define MAX_USER_ARGS (CONFIG_MAX_EAL + PORT_MAX_EAL_ARGS)
+
+/* The user's EAL arguments: dpdk.eal_args, then those after --. Returns how many. */
+static int
+user_args(const struct fw_config *cfg, int user_argc, char **user_argv, char *out[MAX_USER_ARGS])
+{
+	int n = 0, i;
+	uint32_t k;
+
+	for (k = 0; k < cfg->n_eal_args; k++) {
+		out[n++] = cfg->eal_args[k];
+	}
+	for (i = 0; i < user_argc && n < MAX_USER_ARGS; i++) {
+		out[n++] = user_argv[i];
+	}
+	return n;
+}
+
+/* "--vdev=..", "--vdev ..", "--allow=..", "-a .." or "-a..": an argument that adds a port. */
+static bool
+adds_device(const char *a)
+{
+	return (strncmp(a, "--vdev", 6) == 0 && (a[6] == '=' || a[6] == '\0')) ||
+	       (strncmp(a, "--allow", 7) == 0 && (a[7] == '=' || a[7] == '\0')) ||
+	       (strncmp(a, "-a", 2) == 0 && a[2] != '-');
+}
+
 unsigned int
 port_expected(const struct fw_config *cfg, const struct capture_src *src, int user_argc,
               char **user_argv)
 {
 	unsigned int n = src->n_pci > 0 ? src->n_pci : (src->pcap != NULL || src->iface != NULL);
-	uint32_t k;
-	int i;
+	char *user[MAX_USER_ARGS];
+	int n_user = user_args(cfg, user_argc, user_argv, user), i;
 
-	/* a device the user's EAL arguments add is a port too: "--vdev=..", "--vdev ..", "-a .." */
-	for (k = 0; k < cfg->n_eal_args + (uint32_t)user_argc; k++) {
-		const char *a =
-		        k < cfg->n_eal_args ? cfg->eal_args[k] : user_argv[k - cfg->n_eal_args];
-
-		for (i = 0; i < 2; i++) {
-			static const char *const dev[] = { "--vdev", "--allow" };
-			size_t len = strlen(dev[i]);
-
-			n += strncmp(a, dev[i], len) == 0 && (a[len] == '=' || a[len] == '\0');
-		}
-		n += strcmp(a, "-a") == 0 || (strncmp(a, "-a", 2) == 0 && a[2] != '-');
+	for (i = 0; i < n_user; i++) {
+		n += adds_device(user[i]);
 	}
 	return n > 0 ? n : 1;
 }
@@ -149,17 +166,11 @@ port_eal_args(char *prog, const struct fw_config *cfg, const struct capture_src 
 	/* EAL wants mutable strings */
 	static char a_nohuge[] = "--no-huge", a_nopci[] = "--no-pci", a_notel[] = "--no-telemetry",
 	            a_log[] = "--log-level=lib.eal:warning";
-	char *user[CONFIG_MAX_EAL + PORT_MAX_EAL_ARGS];
+	char *user[MAX_USER_ARGS];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int argc = 0, n_user = 0, i;
+	int argc = 0, n_user = user_args(cfg, user_argc, user_argv, user), i;
 	uint32_t k;
 
-	for (k = 0; k < cfg->n_eal_args; k++) {
-		user[n_user++] = cfg->eal_args[k];
-	}
-	for (i = 0; i < user_argc && n_user < (int)(sizeof(user) / sizeof(user[0])); i++) {
-		user[n_user++] = user_argv[i];
-	}
 	argv[argc++] = prog;
 	if (!has_arg(n_user, user, lcores)) {
 		if (cfg->lcores[0] != '\0') {

@@ -42,8 +42,8 @@
 /*
  * Register the /feedwatch/ commands. Their callbacks run on DPDK's telemetry
  * threads (one per connected client, so several at once): each calls
- * <fn>(<arg>, &view), which must be safe to call from any thread, and copies
- * what it needs before returning. Call once, after rte_eal_init() (or before:
+ * <fn>(<arg>, &view), which must be safe to call from any thread, and
+ * builds its reply from the view before the next call. Call once, after rte_eal_init() (or before:
  * commands registered early are served once the socket is up); <fn> and <arg>
  * must stay valid until telemetry_unregister() (DPDK itself cannot
  * unregister a command). Returns 0, or the -errno of the

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/utf8.h"
 
 #define HTTP_REQ_MAX 8192
 #define HTTP_IDLE_MS 1000
@@ -31,13 +32,13 @@ metrics_gauge_name(unsigned int i)
 	return i < sizeof(gauges) / sizeof(gauges[0]) ? gauges[i] : NULL;
 }
 
-static bool
-is_gauge(const char *name)
+bool
+metrics_is_gauge(int k)
 {
 	unsigned int i;
 
 	for (i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++) {
-		if (strcmp(gauges[i], name) == 0) {
+		if (strcmp(gauges[i], counters_name(k)) == 0) {
 			return true;
 		}
 	}
@@ -119,45 +120,6 @@ static void __attribute__((format(printf, 2, 3))) putf(struct out *o, const char
 	*o->len += (size_t)n;
 }
 
-size_t
-metrics_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned int c = s[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c < 0x80) {
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len) {
-		return 0;
-	}
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			return 0;
-		}
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, UTF-16 surrogates, past U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-		return 0;
-	}
-	return len;
-}
-
 /*
  * Text for HELP (escape \ and newline) or a label value (also "), valid
  * UTF-8 as the format requires: a broken byte becomes U+FFFD.
@@ -178,7 +140,7 @@ put_escaped(struct out *o, const char *s, bool label)
 		} else if (p[i] == '"' && label) {
 			puts_(o, "\\\"");
 			i++;
-		} else if ((run = metrics_utf8_len(p + i, n - i)) == 0) {
+		} else if ((run = utf8_len(p + i, n - i)) == 0) {
 			puts_(o, "\xef\xbf\xbd");
 			i++;
 		} else {
@@ -242,7 +204,7 @@ render_counters(struct out *o, const struct metrics_view *v)
 	int k;
 
 	for (k = 0; k < CNT__MAX; k++) {
-		bool gauge = is_gauge(counters_name(k));
+		bool gauge = metrics_is_gauge(k);
 
 		snprintf(name, sizeof(name), "feedwatch_%s%s", counters_name(k),
 		         gauge ? "" : "_total");
@@ -265,7 +227,7 @@ render_rates(struct out *o, const struct metrics_view *v)
 		return;
 	}
 	for (k = 0; k < CNT__MAX; k++) {
-		if (is_gauge(counters_name(k))) {
+		if (metrics_is_gauge(k)) {
 			continue;
 		}
 		snprintf(name, sizeof(name), "feedwatch_%s_per_second", counters_name(k));

@@ -98,13 +98,8 @@ int metrics_render_prom(const struct metrics_view *v, char **buf, size_t *len, s
  */
 const char *metrics_gauge_name(unsigned int i);
 
-/*
- * Length of the valid UTF-8 sequence (RFC 3629 §4: no overlong form, no
- * surrogate, nothing past U+10FFFF) at <s>, of the <n> > 0 bytes there; 0 when
- * <s> starts none. For renderers that must emit valid UTF-8 (Prometheus
- * label values, JSON strings): they write U+FFFD for such a byte.
- */
-size_t metrics_utf8_len(const unsigned char *s, size_t n);
+/* Whether counter <k> is a gauge (a level, not a running total). */
+bool metrics_is_gauge(int k);
 
 /* The Prometheus listener (GET /metrics on a loopback port). */
 struct metrics_http;

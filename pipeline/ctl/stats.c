@@ -2,9 +2,11 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "alert/alert_json_out.h"
 #include "ctl/metrics.h"
 
 void
@@ -54,38 +56,21 @@ stats_tick(struct stats_rate *r, const struct stats_src *s, uint64_t now_ns)
 	r->prev_ns = now_ns;
 }
 
-/* A JSON string (RFC 8259 §7), valid UTF-8 whatever <str> holds. */
+/* A JSON string, written by the alert lines' encoder (RFC 8259 escapes, U+FFFD for bad UTF-8). */
 static void
 json_str(struct ctl_reply *r, const char *str)
 {
-	const unsigned char *p = (const unsigned char *)(str != NULL ? str : "");
-	size_t n = strlen((const char *)p), i = 0, run, from;
+	size_t n = str != NULL ? strlen(str) : 0, cap = 6 * n + 2; /* each byte at most \u00XX */
+	char *buf = malloc(cap);
+	struct alert_json_out o = { buf, buf + cap, false };
 
-	ctl_reply_printf(r, "\"");
-	while (i < n) {
-		from = i;
-		while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\') {
-			i++;
-		}
-		if (i > from) {
-			ctl_reply_printf(r, "%.*s", (int)(i - from), (const char *)p + from);
-			continue;
-		}
-		if (p[i] == '"' || p[i] == '\\') {
-			ctl_reply_printf(r, "\\%c", p[i]);
-			i++;
-		} else if (p[i] < 0x20) {
-			ctl_reply_printf(r, "\\u%04x", p[i]);
-			i++;
-		} else if ((run = metrics_utf8_len(p + i, n - i)) == 0) {
-			ctl_reply_printf(r, "\\ufffd");
-			i++;
-		} else {
-			ctl_reply_printf(r, "%.*s", (int)run, (const char *)p + i);
-			i += run;
-		}
+	if (buf == NULL) {
+		ctl_reply_printf(r, "\"\"");
+		return;
 	}
-	ctl_reply_printf(r, "\"");
+	alert_json_put_span(&o, (const uint8_t *)(str != NULL ? str : ""), n);
+	ctl_reply_printf(r, "%.*s", (int)(o.p - buf), buf);
+	free(buf);
 }
 
 static bool

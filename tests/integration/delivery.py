@@ -133,12 +133,10 @@ def main():
     ecs_schema = os.path.join(root, "pipeline/alert/alert-ecs.schema.json")
     with tempfile.TemporaryDirectory(prefix="fwdeliver-") as tmp:
         cap = os.path.join(tmp, "d.pcap")
-        g = subprocess.run([gen, "-o", cap, "--seed", "8", "--items", "2000", "--terms", "200",
-                            "--hit-rate", "0.02"], capture_output=True, text=True, timeout=300)
-        if g.returncode != 0:
-            print(g.stderr)
+        frames = fwrun.generate(gen, cap, "--seed", "8", "--items", "2000", "--terms", "200",
+                                "--hit-rate", "0.02")
+        if frames is None:
             return 1
-        frames = int(g.stderr.split(": ")[2].split()[0])
         sock = os.path.join(tmp, "alerts.sock")
         ctl = os.path.join(tmp, "control.sock")
         journal = os.path.join(tmp, "journal")

@@ -11,6 +11,16 @@ import subprocess
 import time
 
 
+def generate(gen, cap, *args):
+    """feedwatch-gen -o CAP ARGS...: the frames it wrote, or None (its stderr printed)."""
+    g = subprocess.run([gen, "-o", cap] + list(args), capture_output=True, text=True,
+                       timeout=300)
+    if g.returncode != 0:
+        print(g.stderr)
+        return None
+    return int(g.stderr.split(": ")[2].split()[0])
+
+
 def read_journal(path):
     """The journal folder's segments, oldest first, as one text."""
     return "".join(open(f, encoding="utf-8").read()

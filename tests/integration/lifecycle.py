@@ -37,12 +37,10 @@ def main():
     fw, gen = sys.argv[1:3]
     with tempfile.TemporaryDirectory(prefix="fwlife-") as tmp:
         cap = os.path.join(tmp, "l.pcap")
-        g = subprocess.run([gen, "-o", cap, "--seed", "5", "--items", "1500", "--terms", "200",
-                            "--hit-rate", "0.02"], capture_output=True, text=True, timeout=300)
-        if g.returncode != 0:
-            print(g.stderr)
+        frames = fwrun.generate(gen, cap, "--seed", "5", "--items", "1500", "--terms", "200",
+                                "--hit-rate", "0.02")
+        if frames is None:
             return 1
-        frames = int(g.stderr.split(": ")[2].split()[0])
         journal = os.path.join(tmp, "journal")
         cfg = os.path.join(tmp, "config.yaml")
         open(cfg, "w").write(

@@ -84,12 +84,10 @@ def main():
         server = start_server(port, store, slog)
 
         cap = os.path.join(tmp, "n.pcap")
-        g = subprocess.run([gen, "-o", cap, "--seed", "11", "--items", "2000", "--terms", "200",
-                            "--hit-rate", "0.02"], capture_output=True, text=True, timeout=300)
-        if g.returncode != 0:
-            print(g.stderr)
+        frames = fwrun.generate(gen, cap, "--seed", "11", "--items", "2000", "--terms", "200",
+                                "--hit-rate", "0.02")
+        if frames is None:
             return 1
-        frames = int(g.stderr.split(": ")[2].split()[0])
         ctl = os.path.join(tmp, "control.sock")
         jdir = os.path.join(tmp, "journal-a")
         cfg = os.path.join(tmp, "a.yaml")

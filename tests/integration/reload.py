@@ -55,13 +55,10 @@ def main():
     fails = []
     with tempfile.TemporaryDirectory(prefix="fwreload-") as tmp:
         cap = os.path.join(tmp, "r.pcap")
-        g = subprocess.run([gen, "-o", cap, "--seed", "30", "--items", "3000", "--terms", "300",
-                            "--hit-rate", "0.03"],
-                           capture_output=True, text=True, timeout=300)
-        if g.returncode != 0:
-            print(g.stderr)
+        frames = fwrun.generate(gen, cap, "--seed", "30", "--items", "3000", "--terms", "300",
+                                "--hit-rate", "0.03")
+        if frames is None:
             return 1
-        frames = int(g.stderr.split(": ")[2].split()[0])
         wl = os.path.join(tmp, "wl")
         shutil.copytree(cap + ".watchlists", wl)
         cfg = os.path.join(tmp, "config.yaml")

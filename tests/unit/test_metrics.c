@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "ctl/ctl.h"
 #include "guard.h"
 
@@ -263,7 +264,7 @@ check_prom(struct checker *ck, const char *text)
 
 	memset(ck, 0, sizeof(*ck));
 	while (i < len) {
-		run = metrics_utf8_len((const unsigned char *)text + i, len - i);
+		run = utf8_len((const uint8_t *)text + i, len - i);
 		if (run == 0) {
 			return "not UTF-8";
 		}
